@@ -1,0 +1,203 @@
+// Package event holds the normalized event every decoder produces and every
+// detector consumes: one shape for all sources, plus the raw record for
+// field-path access.
+//
+// Events produced by the fast decoders borrow their memory: strings and the
+// raw DOM point into a parser buffer that is reused for the next record. An
+// *Event is therefore only valid during the call that receives it; code that
+// keeps anything must copy it (Clone, strings.Clone).
+package event
+
+import (
+	"strings"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// Kind is the kind of log an event came from.
+type Kind uint8
+
+// Kinds of events. New sources add a kind here and one line in kindNames.
+const (
+	KindUnknown Kind = iota
+	KindCloudTrail
+)
+
+var kindNames = [...]string{KindUnknown: "unknown", KindCloudTrail: "cloudtrail"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Origin says where a record came from, precisely enough to find it again.
+type Origin struct {
+	Source string `json:"source"`         // configured source name ("scan", "demo", …)
+	Path   string `json:"path"`           // file path, object key, or "-" for stdin
+	Index  int64  `json:"index"`          // 0-based record index within Path
+	Offset int64  `json:"offset"`         // byte offset of the record in the decompressed stream
+	Line   int64  `json:"line,omitempty"` // 1-based line where the record starts
+}
+
+// Actor is who made the call.
+type Actor struct {
+	Type              string // userIdentity.type: IAMUser, AssumedRole, Root, AWSService, …
+	ARN               string
+	PrincipalID       string
+	AccountID         string
+	UserName          string
+	AccessKeyID       string
+	SessionIssuerARN  string
+	SessionIssuerType string
+	SessionIssuerName string
+	InvokedBy         string // set when an AWS service acted on the principal's behalf
+	MFAAuthenticated  bool
+	UserAgent         string
+}
+
+// Name is the most readable name of the actor: the user name, the session
+// issuer (role) name, or the ARN.
+func (a *Actor) Name() string {
+	switch {
+	case a.UserName != "":
+		return a.UserName
+	case a.SessionIssuerName != "":
+		return a.SessionIssuerName
+	case a.Type == "Root":
+		return "root"
+	}
+	return a.ARN
+}
+
+// Resource is a resource named by the record (CloudTrail's resources array).
+type Resource struct {
+	Type      string
+	ARN       string
+	AccountID string
+}
+
+// Event is one normalized record.
+type Event struct {
+	Kind     Kind
+	Time     time.Time
+	ID       string // eventID
+	Account  string // account the event belongs to (recipientAccountId)
+	Region   string
+	Actor    Actor
+	SourceIP string // sourceIPAddress: an IP, or a service name such as "s3.amazonaws.com"
+
+	Service  string // eventSource, e.g. "cloudtrail.amazonaws.com"
+	Action   string // eventName, e.g. "StopLogging"
+	Type     string // eventType: AwsApiCall, AwsConsoleSignIn, AwsServiceEvent, AwsCloudTrailInsight, …
+	Category string // eventCategory: Management, Data, Insight, NetworkActivity
+	ReadOnly bool
+
+	ErrorCode    string
+	ErrorMessage string
+
+	Resources []Resource
+
+	// Raw is the record as a parsed JSON DOM (for EventBridge envelopes, the
+	// detail). Nil for non-JSON sources.
+	Raw *fastjson.Value
+	// RawBytes is the record exactly as read (an envelope included).
+	RawBytes []byte
+
+	Origin Origin
+}
+
+// Success reports whether the call succeeded (no error code).
+func (e *Event) Success() bool { return e.ErrorCode == "" }
+
+// Reset clears e for reuse, keeping the Resources backing array.
+func (e *Event) Reset() {
+	res := e.Resources[:0]
+	*e = Event{}
+	e.Resources = res
+}
+
+// Path is a compiled field path such as userIdentity.sessionContext.sessionIssuer.arn.
+// Compile paths once (ParsePath) and reuse them: looking one up does not allocate.
+type Path []string
+
+// ParsePath splits a dotted field path.
+func ParsePath(s string) Path { return Path(strings.Split(s, ".")) }
+
+func (p Path) String() string { return strings.Join(p, ".") }
+
+// Value returns the raw JSON value at p, or nil.
+func (e *Event) Value(p Path) *fastjson.Value {
+	if e.Raw == nil {
+		return nil
+	}
+	return e.Raw.Get(p...)
+}
+
+// Str returns the string at p ("" when absent or not a string). The result
+// borrows the parser's memory (see the package doc).
+func (e *Event) Str(p Path) string {
+	v := e.Value(p)
+	if v == nil || v.Type() != fastjson.TypeString {
+		return ""
+	}
+	return B2S(v.GetStringBytes())
+}
+
+// Bool returns the boolean at p; the strings "true"/"false" count too, as
+// CloudTrail writes some booleans as strings.
+func (e *Event) Bool(p Path) (val, ok bool) {
+	v := e.Value(p)
+	if v == nil {
+		return false, false
+	}
+	switch v.Type() {
+	case fastjson.TypeTrue:
+		return true, true
+	case fastjson.TypeFalse:
+		return false, true
+	case fastjson.TypeString:
+		s := v.GetStringBytes()
+		if string(s) == "true" {
+			return true, true
+		}
+		if string(s) == "false" {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// Clone returns a deep copy that stays valid after the decoder moves on. The
+// raw DOM is re-parsed from RawBytes (or re-serialized), so Clone is for the
+// rare path (evidence, tests), never per event.
+func (e *Event) Clone() *Event {
+	c := *e
+	c.ID = strings.Clone(e.ID)
+	c.Account = strings.Clone(e.Account)
+	c.Region = strings.Clone(e.Region)
+	c.SourceIP = strings.Clone(e.SourceIP)
+	c.Service = strings.Clone(e.Service)
+	c.Action = strings.Clone(e.Action)
+	c.Type = strings.Clone(e.Type)
+	c.Category = strings.Clone(e.Category)
+	c.ErrorCode = strings.Clone(e.ErrorCode)
+	c.ErrorMessage = strings.Clone(e.ErrorMessage)
+	a := &c.Actor
+	a.Type, a.ARN, a.PrincipalID = strings.Clone(a.Type), strings.Clone(a.ARN), strings.Clone(a.PrincipalID)
+	a.AccountID, a.UserName, a.AccessKeyID = strings.Clone(a.AccountID), strings.Clone(a.UserName), strings.Clone(a.AccessKeyID)
+	a.SessionIssuerARN, a.SessionIssuerType = strings.Clone(a.SessionIssuerARN), strings.Clone(a.SessionIssuerType)
+	a.SessionIssuerName, a.InvokedBy, a.UserAgent = strings.Clone(a.SessionIssuerName), strings.Clone(a.InvokedBy), strings.Clone(a.UserAgent)
+	c.Resources = make([]Resource, len(e.Resources))
+	for i, r := range e.Resources {
+		c.Resources[i] = Resource{Type: strings.Clone(r.Type), ARN: strings.Clone(r.ARN), AccountID: strings.Clone(r.AccountID)}
+	}
+	c.Origin.Source, c.Origin.Path = strings.Clone(e.Origin.Source), strings.Clone(e.Origin.Path)
+	c.RawBytes = append([]byte(nil), e.RawBytes...)
+	if e.Raw != nil {
+		c.Raw = fastjson.MustParseBytes(e.Raw.MarshalTo(nil))
+	}
+	return &c
+}

@@ -1,0 +1,194 @@
+// Package finding holds Picket's findings in GuardDuty's JSON schema: the
+// type name, numeric severity and its label, the resource and service.action
+// details, and aggregation (count, eventFirstSeen/eventLastSeen). A finding's
+// identity is a fingerprint of what makes it the same threat, so a repeat
+// updates the stored finding instead of creating a new one.
+package finding
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SchemaVersion is GuardDuty's finding schema version, which Picket follows.
+const SchemaVersion = "2.0"
+
+// Finding is one finding, serialized exactly as GuardDuty's Finding object
+// (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_Finding.html).
+type Finding struct {
+	SchemaVersion string    `json:"schemaVersion"`
+	ID            string    `json:"id"`
+	Arn           string    `json:"arn"`
+	Partition     string    `json:"partition"`
+	AccountID     string    `json:"accountId"`
+	Region        string    `json:"region"`
+	Type          string    `json:"type"`
+	Severity      float64   `json:"severity"`
+	Title         string    `json:"title"`
+	Description   string    `json:"description"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+	Resource      Resource  `json:"resource"`
+	Service       Service   `json:"service"`
+
+	// Keys is what the fingerprint is made of; kept so a finding can be
+	// re-fingerprinted and explained. Not part of GuardDuty's schema.
+	Keys Keys `json:"-"`
+}
+
+// Keys are the parts of a finding's identity besides type, account and region.
+type Keys struct {
+	Resource string // e.g. bucket name, instance ID, access key ID
+	Actor    string // e.g. principal ARN
+}
+
+// Resource is GuardDuty's resource object: a type and the matching details.
+type Resource struct {
+	ResourceType     string            `json:"resourceType"` // AccessKey, Instance, S3Bucket
+	AccessKeyDetails *AccessKeyDetails `json:"accessKeyDetails,omitempty"`
+	InstanceDetails  *InstanceDetails  `json:"instanceDetails,omitempty"`
+	S3BucketDetails  []S3BucketDetail  `json:"s3BucketDetails,omitempty"`
+}
+
+// AccessKeyDetails identifies the credential used.
+type AccessKeyDetails struct {
+	AccessKeyID string `json:"accessKeyId,omitempty"`
+	PrincipalID string `json:"principalId,omitempty"`
+	UserName    string `json:"userName,omitempty"`
+	UserType    string `json:"userType,omitempty"`
+}
+
+// InstanceDetails identifies an EC2 instance.
+type InstanceDetails struct {
+	InstanceID string `json:"instanceId"`
+}
+
+// S3BucketDetail identifies a bucket.
+type S3BucketDetail struct {
+	Arn  string `json:"arn,omitempty"`
+	Name string `json:"name"`
+	Type string `json:"type,omitempty"` // Destination
+}
+
+// Service is GuardDuty's service object.
+type Service struct {
+	ServiceName    string         `json:"serviceName"` // "picket"
+	DetectorID     string         `json:"detectorId"`  // the Picket detector that raised it
+	Action         Action         `json:"action"`
+	Archived       bool           `json:"archived"`
+	Count          int64          `json:"count"`
+	EventFirstSeen time.Time      `json:"eventFirstSeen"`
+	EventLastSeen  time.Time      `json:"eventLastSeen"`
+	ResourceRole   string         `json:"resourceRole"` // TARGET or ACTOR
+	FeatureName    string         `json:"featureName,omitempty"`
+	AdditionalInfo map[string]any `json:"additionalInfo,omitempty"`
+}
+
+// Action is GuardDuty's service.action: a type and the matching object.
+type Action struct {
+	ActionType       string            `json:"actionType"` // AWS_API_CALL
+	AwsAPICallAction *AwsAPICallAction `json:"awsApiCallAction,omitempty"`
+}
+
+// AwsAPICallAction describes the API call behind the finding.
+type AwsAPICallAction struct {
+	API               string            `json:"api"`
+	ServiceName       string            `json:"serviceName"`
+	CallerType        string            `json:"callerType"` // Remote IP, AWS Service, Domain
+	ErrorCode         string            `json:"errorCode,omitempty"`
+	UserAgent         string            `json:"userAgent,omitempty"`
+	RemoteIPDetails   *RemoteIPDetails  `json:"remoteIpDetails,omitempty"`
+	DomainDetails     *DomainDetails    `json:"domainDetails,omitempty"`
+	AffectedResources map[string]string `json:"affectedResources,omitempty"`
+}
+
+// RemoteIPDetails is the caller's address.
+type RemoteIPDetails struct {
+	IPAddressV4 string `json:"ipAddressV4,omitempty"`
+	IPAddressV6 string `json:"ipAddressV6,omitempty"`
+}
+
+// DomainDetails names the caller when it is a domain (an AWS service).
+type DomainDetails struct {
+	Domain string `json:"domain"`
+}
+
+// Fingerprint computes the finding's identity from type, account, region and
+// keys: 32 hex characters, like a GuardDuty finding ID.
+func Fingerprint(typ, account, region string, k Keys) string {
+	h := sha256.New()
+	for _, s := range [...]string{typ, account, region, k.Resource, k.Actor} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// Seal fills the derived fields of a new finding: schema version, ID, ARN,
+// partition and a count of at least one.
+func (f *Finding) Seal() {
+	f.SchemaVersion = SchemaVersion
+	f.ID = Fingerprint(f.Type, f.AccountID, f.Region, f.Keys)
+	if f.Partition == "" {
+		f.Partition = PartitionOf(f.Region)
+	}
+	f.Arn = fmt.Sprintf("arn:%s:guardduty:%s:%s:detector/picket/finding/%s", f.Partition, f.Region, f.AccountID, f.ID)
+	if f.Service.ServiceName == "" {
+		f.Service.ServiceName = "picket"
+	}
+	if f.Service.Count < 1 {
+		f.Service.Count = 1
+	}
+}
+
+// PartitionOf guesses the AWS partition from a region name.
+func PartitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// Merge folds a later occurrence o of the same finding into f: counts add up,
+// the seen window widens, the latest action wins, severity never goes down.
+// Archive state and creation time stay f's.
+func (f *Finding) Merge(o *Finding) {
+	f.Service.Count += o.Service.Count
+	if o.Service.EventFirstSeen.Before(f.Service.EventFirstSeen) || f.Service.EventFirstSeen.IsZero() {
+		f.Service.EventFirstSeen = o.Service.EventFirstSeen
+	}
+	if o.Service.EventLastSeen.After(f.Service.EventLastSeen) {
+		f.Service.EventLastSeen = o.Service.EventLastSeen
+		f.Service.Action = o.Service.Action
+		f.Resource = o.Resource
+		if o.Description != "" {
+			f.Description = o.Description
+		}
+	}
+	if o.Severity > f.Severity {
+		f.Severity = o.Severity
+		f.Title = o.Title
+	}
+	if o.UpdatedAt.After(f.UpdatedAt) {
+		f.UpdatedAt = o.UpdatedAt
+	}
+}
+
+// Evidence is a raw event kept with the finding it produced.
+type Evidence struct {
+	FindingID string    `json:"findingId"`
+	EventID   string    `json:"eventId"` // eventID, or origin path#index when the record has none
+	EventTime time.Time `json:"eventTime"`
+	Source    string    `json:"source"`
+	Path      string    `json:"path"`
+	Index     int64     `json:"index"`
+	Offset    int64     `json:"offset"`
+	Raw       []byte    `json:"-"` // the record as read
+}

@@ -1,0 +1,122 @@
+// Package store defines where Picket keeps its state — findings and their
+// evidence, quarantined records, and source checkpoints — behind one
+// interface with two real implementations: SQLite (store/sqlite, the embedded
+// default) and PostgreSQL (store/postgres). store/storetest is the
+// conformance suite both pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/picket-dev/picket/internal/event"
+	"github.com/picket-dev/picket/internal/finding"
+)
+
+// ErrNotFound is returned when a looked-up item does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the persistence seam. Implementations are safe for concurrent use.
+type Store interface {
+	// Commit applies a batch atomically: every finding is merged into the
+	// stored finding with the same ID (count added, seen window widened,
+	// archive state and createdAt kept) or inserted; evidence is added up to
+	// Batch.EvidenceLimit rows per finding (duplicates by event ID ignored);
+	// quarantine records are added (duplicates by origin ignored); and
+	// checkpoints are written. Either all of it is stored or none.
+	Commit(ctx context.Context, b *Batch) (CommitResult, error)
+
+	// GetFinding returns one finding, or ErrNotFound.
+	GetFinding(ctx context.Context, id string) (*finding.Finding, error)
+	// ListFindings returns the findings matching q, most recently updated
+	// first, and the total number matching q (ignoring Limit/Offset).
+	ListFindings(ctx context.Context, q FindingQuery) ([]finding.Finding, int, error)
+	// Evidence returns the stored raw events of a finding, oldest first.
+	Evidence(ctx context.Context, findingID string) ([]finding.Evidence, error)
+	// SetArchived archives or unarchives findings and returns how many
+	// changed state. Unknown IDs are ignored.
+	SetArchived(ctx context.Context, ids []string, archived bool, now time.Time) (int, error)
+
+	// Checkpoint returns the checkpoint of one key of a source.
+	Checkpoint(ctx context.Context, source, key string) (Checkpoint, bool, error)
+	// Checkpoints returns every checkpoint of a source, by key.
+	Checkpoints(ctx context.Context, source string) (map[string]Checkpoint, error)
+
+	// Quarantine lists quarantined records, newest first.
+	Quarantine(ctx context.Context, q QuarantineQuery) ([]Quarantined, error)
+	// QuarantineCount counts quarantined records, optionally for one source.
+	QuarantineCount(ctx context.Context, source string) (int64, error)
+
+	// Close releases the store.
+	Close() error
+}
+
+// Batch is what one commit stores.
+type Batch struct {
+	// Findings are new occurrences; Service.Count is how many occurrences
+	// this batch saw (already aggregated by ID within the batch).
+	Findings      []finding.Finding
+	Evidence      []finding.Evidence
+	Quarantine    []Quarantined
+	Checkpoints   []Checkpoint
+	EvidenceLimit int       // max evidence rows kept per finding; 0 means DefaultEvidenceLimit
+	Now           time.Time // createdAt/updatedAt of this commit
+}
+
+// DefaultEvidenceLimit is how many raw events are kept per finding by default.
+const DefaultEvidenceLimit = 10
+
+// Empty reports whether the batch stores nothing.
+func (b *Batch) Empty() bool {
+	return len(b.Findings) == 0 && len(b.Evidence) == 0 && len(b.Quarantine) == 0 && len(b.Checkpoints) == 0
+}
+
+// CommitResult says what a commit changed.
+type CommitResult struct {
+	NewFindings     []string // IDs inserted by this commit
+	UpdatedFindings []string // IDs that existed and were merged into
+}
+
+// Checkpoint records how far a source has read one object (file).
+type Checkpoint struct {
+	Source    string    `json:"source"`
+	Key       string    `json:"key"`      // file path or object key
+	Position  int64     `json:"position"` // records consumed (the next record index to read)
+	Offset    int64     `json:"offset"`   // bytes consumed, for information
+	Size      int64     `json:"size"`     // object size when last read
+	ModTime   time.Time `json:"modTime"`  // object modification time when last read
+	Done      bool      `json:"done"`     // read to the end
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Quarantined is a record (or the rest of a file) that could not be decoded.
+type Quarantined struct {
+	ID     int64        `json:"id"`
+	Origin event.Origin `json:"origin"`
+	Format string       `json:"format"`
+	Reason string       `json:"reason"`
+	Sample []byte       `json:"sample"` // the first bytes of the record
+	At     time.Time    `json:"at"`
+}
+
+// MaxSample is how many bytes of a bad record are kept.
+const MaxSample = 1024
+
+// FindingQuery filters findings. Zero values mean "any".
+type FindingQuery struct {
+	Accounts    []string // restrict to these accounts (caller scope)
+	Types       []string
+	Regions     []string
+	MinSeverity float64
+	Archived    *bool
+	Since       time.Time // updatedAt at or after
+	Limit       int       // 0 means 100
+	Offset      int
+}
+
+// QuarantineQuery filters quarantined records.
+type QuarantineQuery struct {
+	Source string
+	Limit  int // 0 means 100
+}
