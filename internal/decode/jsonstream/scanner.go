@@ -1,0 +1,475 @@
+// Package jsonstream splits a byte stream of JSON into records without
+// parsing them: concatenated or newline-delimited values, top-level arrays,
+// and container objects such as CloudTrail's {"Records":[…]} whose array
+// elements are the records. Each record comes with its byte offset and line,
+// so a bad one can be quarantined with its origin while the rest go on.
+//
+// The scanner keeps only the current record in memory (bounded by a maximum
+// record size), so multi-gigabyte streams and hostile 10 MB lines cost no
+// more than the limit.
+package jsonstream
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Errors attached to bad items. Test with errors.Is.
+var (
+	ErrTooLarge  = errors.New("record exceeds the maximum record size")
+	ErrTruncated = errors.New("record is truncated")
+	ErrSyntax    = errors.New("malformed JSON")
+)
+
+// DefaultMaxRecord is the default maximum size of one record.
+const DefaultMaxRecord = 8 << 20
+
+// Item is one record, or one stretch of bad input.
+type Item struct {
+	// Bytes is the record. It is only valid until the next call to Next.
+	Bytes  []byte
+	Offset int64 // byte offset of the record in the stream
+	Line   int64 // 1-based line where it starts
+	// Err is set when the item is bad input (ErrTooLarge, ErrTruncated,
+	// ErrSyntax, or a read error such as a truncated gzip stream). Bytes then
+	// holds a sample of it. Scanning can go on after a bad item.
+	Err error
+}
+
+// Scanner splits a stream into items. It is not safe for concurrent use.
+type Scanner struct {
+	r          io.Reader
+	containers []string
+	max        int
+
+	buf      []byte
+	pos, end int   // buf[pos:end] is unread
+	base     int64 // stream offset of buf[0]
+	lineNo   int64 // line number at linePos
+	linePos  int
+	rerr     error // sticky read error (io.EOF at the end)
+	fatal    bool  // a read error was reported; nothing more follows
+	inArray  bool  // inside a top-level array or a container's array
+	closeObj bool  // the array is a container's: skip the rest of its object after it
+	sample   []byte
+}
+
+// NewScanner returns a scanner over r. containers names the object keys whose
+// array value holds the records when the key comes first in a top-level
+// object (e.g. "Records"). maxRecord <= 0 means DefaultMaxRecord.
+func NewScanner(r io.Reader, maxRecord int, containers ...string) *Scanner {
+	if maxRecord <= 0 {
+		maxRecord = DefaultMaxRecord
+	}
+	s := &Scanner{containers: containers, max: maxRecord, lineNo: 1}
+	s.Reset(r)
+	return s
+}
+
+// Reset makes the scanner read r from the start, keeping its buffers.
+func (s *Scanner) Reset(r io.Reader) {
+	if s.buf == nil {
+		s.buf = make([]byte, 256<<10)
+	}
+	*s = Scanner{r: r, containers: s.containers, max: s.max, buf: s.buf, lineNo: 1, sample: s.sample[:0]}
+}
+
+// InContainer reports whether the last item came from inside an array (a
+// top-level array or a container's).
+func (s *Scanner) InContainer() bool { return s.inArray }
+
+// Offset is the number of bytes consumed so far.
+func (s *Scanner) Offset() int64 { return s.base + int64(s.pos) }
+
+// Next returns the next item, or io.EOF when the stream is done.
+func (s *Scanner) Next() (Item, error) {
+	for {
+		if s.fatal {
+			return Item{}, io.EOF
+		}
+		c, ok := s.skipSpace(s.inArray)
+		if !ok {
+			if s.rerr != nil && s.rerr != io.EOF {
+				return s.readFailure(), nil
+			}
+			if s.inArray {
+				s.inArray = false
+				return s.bad(s.pos, s.pos, fmt.Errorf("%w: input ends inside an array", ErrTruncated)), nil
+			}
+			return Item{}, io.EOF
+		}
+		if s.inArray {
+			if c == ']' {
+				s.pos++
+				s.inArray = false
+				if s.closeObj {
+					s.closeObj = false
+					if it, bad := s.skipObjectRest(); bad {
+						return it, nil
+					}
+				}
+				continue
+			}
+			return s.value(false), nil
+		}
+		switch c {
+		case '[':
+			s.pos++
+			s.inArray, s.closeObj = true, false
+			continue
+		case '{':
+			if n := s.containerStart(); n > 0 {
+				s.pos += n
+				s.inArray, s.closeObj = true, true
+				continue
+			}
+		}
+		return s.value(true), nil
+	}
+}
+
+// skipSpace skips whitespace (and commas between array elements) and
+// returns the next byte without consuming it.
+func (s *Scanner) skipSpace(commas bool) (byte, bool) {
+	for {
+		for s.pos < s.end {
+			c := s.buf[s.pos]
+			if c == ' ' || c == '\n' || c == '\r' || c == '\t' || (commas && c == ',') {
+				s.pos++
+				continue
+			}
+			return c, true
+		}
+		if !s.fill() {
+			return 0, false
+		}
+	}
+}
+
+// containerStart checks whether the object at pos starts with one of the
+// container keys followed by an array, and returns how many bytes to skip to
+// get past the '[' (0 if not a container).
+func (s *Scanner) containerStart() int {
+	if len(s.containers) == 0 {
+		return 0
+	}
+	const look = 128
+	for s.end-s.pos < look && s.fill() {
+	}
+	b := s.buf[s.pos:s.end]
+	if len(b) > look {
+		b = b[:look]
+	}
+	i := 1
+	i += wsLen(b[i:])
+	if i >= len(b) || b[i] != '"' {
+		return 0
+	}
+	j := bytes.IndexByte(b[i+1:], '"')
+	if j < 0 {
+		return 0
+	}
+	key := b[i+1 : i+1+j]
+	found := false
+	for _, c := range s.containers {
+		if string(key) == c {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return 0
+	}
+	i += j + 2
+	i += wsLen(b[i:])
+	if i >= len(b) || b[i] != ':' {
+		return 0
+	}
+	i++
+	i += wsLen(b[i:])
+	if i >= len(b) || b[i] != '[' {
+		return 0
+	}
+	return i + 1
+}
+
+func wsLen(b []byte) int {
+	n := 0
+	for n < len(b) && (b[n] == ' ' || b[n] == '\n' || b[n] == '\r' || b[n] == '\t') {
+		n++
+	}
+	return n
+}
+
+// skipObjectRest consumes what follows a container's array up to and
+// including the enclosing object's '}' (other keys are ignored).
+func (s *Scanner) skipObjectRest() (Item, bool) {
+	for {
+		c, ok := s.skipSpace(true)
+		if !ok {
+			if s.rerr != nil && s.rerr != io.EOF {
+				return s.readFailure(), true
+			}
+			return s.bad(s.pos, s.pos, fmt.Errorf("%w: input ends inside the container object", ErrTruncated)), true
+		}
+		if c == '}' {
+			s.pos++
+			return Item{}, false
+		}
+		// Another key: "key": value — skip the string, the colon and the value.
+		it := s.value(false)
+		if it.Err != nil {
+			return it, true
+		}
+		if c, ok = s.skipSpace(false); ok && c == ':' {
+			s.pos++
+			if _, ok = s.skipSpace(false); ok {
+				if it = s.value(false); it.Err != nil {
+					return it, true
+				}
+			}
+		}
+	}
+}
+
+// class of each byte for the scanning loop.
+const (
+	clPlain = iota
+	clQuote
+	clBackslash
+	clNewline
+	clOpen
+	clClose
+	clColon
+)
+
+var class = func() (t [256]uint8) {
+	t['"'] = clQuote
+	t['\\'] = clBackslash
+	t['\n'] = clNewline
+	t['{'], t['['] = clOpen, clOpen
+	t['}'], t[']'] = clClose, clClose
+	t[':'] = clColon
+	return t
+}()
+
+// value scans one JSON value starting at pos. top says the value is a
+// top-level one (not inside an array), where a compact record cut short by a
+// newline is recognised as truncated.
+func (s *Scanner) value(top bool) Item {
+	start := s.pos
+	startOff := s.base + int64(start)
+	line := s.lineAt(start)
+	depth := 0
+	inStr, esc := false, false
+	sawColon := false // the first line had a key/value (compact form)
+	discarding := false
+	s.sample = s.sample[:0]
+	i := start
+	first := s.buf[i]
+	if first != '{' && first != '[' && first != '"' {
+		// A scalar, or garbage: up to the next delimiter.
+		return s.scalar(startOff, line)
+	}
+	for {
+		if i >= s.end {
+			if !discarding && i-start > s.max {
+				discarding = true
+				s.sample = append(s.sample, s.buf[start:min(s.end, start+1024)]...)
+			}
+			if discarding {
+				s.lineAt(i)
+				s.pos, start = i, i
+			}
+			shift := s.pos
+			s.pos = start
+			ok := s.fill()
+			shift -= s.pos
+			i -= shift
+			start -= shift
+			if !ok {
+				err := error(ErrTruncated)
+				if s.rerr != nil && s.rerr != io.EOF {
+					err = fmt.Errorf("%w: %w", ErrTruncated, s.rerr)
+					s.fatal = true
+				}
+				return s.finish(start, i, startOff, line, discarding, err)
+			}
+			continue
+		}
+		c := s.buf[i]
+		if inStr {
+			switch class[c] {
+			case clQuote:
+				if !esc {
+					inStr = false
+					if depth == 0 {
+						return s.finish(start, i+1, startOff, line, discarding, nil)
+					}
+				}
+				esc = false
+			case clBackslash:
+				esc = !esc
+			case clNewline:
+				// JSON strings cannot hold raw newlines: the record was cut.
+				if top && sawColon {
+					return s.finish(start, i, startOff, line, discarding, fmt.Errorf("%w: line ends inside a string", ErrTruncated))
+				}
+				return s.finish(start, i, startOff, line, discarding, fmt.Errorf("%w: raw newline inside a string", ErrSyntax))
+			default:
+				esc = false
+			}
+			i++
+			continue
+		}
+		switch class[c] {
+		case clQuote:
+			inStr = true
+		case clOpen:
+			depth++
+		case clClose:
+			depth--
+			if depth == 0 {
+				return s.finish(start, i+1, startOff, line, discarding, nil)
+			}
+			if depth < 0 {
+				return s.finish(start, i+1, startOff, line, discarding, fmt.Errorf("%w: unbalanced %q", ErrSyntax, c))
+			}
+		case clColon:
+			sawColon = true
+		case clNewline:
+			if top && sawColon {
+				// A one-line record that ended before its closing brace.
+				return s.finish(start, i, startOff, line, discarding, fmt.Errorf("%w: line ends inside the record", ErrTruncated))
+			}
+			top = false // a pretty-printed value: newlines are layout
+		}
+		i++
+	}
+}
+
+// scalar consumes a top-level scalar or garbage up to a delimiter.
+func (s *Scanner) scalar(startOff, line int64) Item {
+	i := s.pos
+	for {
+		for i < s.end {
+			c := s.buf[i]
+			if c == '\n' || c == ',' || c == ']' || c == '}' || c == '{' || c == '[' {
+				if i == s.pos { // a lone delimiter
+					i++
+				}
+				return s.finish(s.pos, i, startOff, line, false, fmt.Errorf("%w: expected an object", ErrSyntax))
+			}
+			i++
+		}
+		if i-s.pos > s.max {
+			return s.finish(s.pos, i, startOff, line, false, ErrTooLarge)
+		}
+		shift := s.pos
+		ok := s.fill()
+		i -= shift - s.pos
+		if !ok {
+			return s.finish(s.pos, i, startOff, line, false, fmt.Errorf("%w: expected an object", ErrSyntax))
+		}
+	}
+}
+
+func (s *Scanner) finish(start, end int, off, line int64, discarded bool, err error) Item {
+	s.pos = end
+	if discarded {
+		if err == nil || errors.Is(err, ErrTruncated) {
+			err = ErrTooLarge
+		}
+		return Item{Bytes: s.sample, Offset: off, Line: line, Err: err}
+	}
+	if end-start > s.max {
+		return Item{Bytes: s.buf[start:min(end, start+1024)], Offset: off, Line: line, Err: ErrTooLarge}
+	}
+	it := Item{Bytes: s.buf[start:end], Offset: off, Line: line, Err: err}
+	if err != nil && errors.Is(err, ErrSyntax) && s.inArray {
+		s.resync()
+	}
+	return it
+}
+
+// resync skips to the next line that starts an object, after a broken
+// element inside an array.
+func (s *Scanner) resync() {
+	for {
+		for s.pos < s.end {
+			if s.buf[s.pos] == '\n' {
+				j := s.pos + 1
+				for j < s.end && (s.buf[j] == ' ' || s.buf[j] == '\t' || s.buf[j] == '\r') {
+					j++
+				}
+				if j < s.end && (s.buf[j] == '{' || s.buf[j] == ']') {
+					s.pos = j
+					return
+				}
+				if j < s.end {
+					s.pos = j
+					continue
+				}
+				break // need more data to decide
+			}
+			s.pos++
+		}
+		if !s.fill() {
+			s.pos = s.end
+			return
+		}
+	}
+}
+
+func (s *Scanner) bad(start, end int, err error) Item {
+	return Item{Bytes: s.buf[start:end], Offset: s.base + int64(start), Line: s.lineAt(start), Err: err}
+}
+
+func (s *Scanner) readFailure() Item {
+	s.fatal = true
+	s.pos = s.end
+	return Item{Offset: s.base + int64(s.end), Line: s.lineAt(s.end), Err: fmt.Errorf("%w: %w", ErrTruncated, s.rerr)}
+}
+
+// lineAt returns the line number at buffer index p (p never goes back).
+func (s *Scanner) lineAt(p int) int64 {
+	if p > s.linePos {
+		s.lineNo += int64(bytes.Count(s.buf[s.linePos:p], []byte{'\n'}))
+		s.linePos = p
+	}
+	return s.lineNo
+}
+
+// fill reads more input, compacting the buffer so buf[pos:end] is kept. It
+// reports whether any bytes were added.
+func (s *Scanner) fill() bool {
+	if s.rerr != nil {
+		return false
+	}
+	if s.pos > 0 {
+		s.lineAt(s.pos)
+		n := copy(s.buf, s.buf[s.pos:s.end])
+		s.base += int64(s.pos)
+		s.linePos -= s.pos
+		s.end = n
+		s.pos = 0
+	}
+	if s.end == len(s.buf) {
+		s.buf = append(s.buf, make([]byte, len(s.buf))...)
+	}
+	for tries := 0; tries < 100; tries++ {
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		if err != nil {
+			s.rerr = err
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	s.rerr = io.ErrNoProgress
+	return false
+}
