@@ -97,6 +97,9 @@ type Event struct {
 
 	ErrorCode    string
 	ErrorMessage string
+	// Failed says the call did not succeed: an errorCode, or a console
+	// sign-in whose response says "Failure" (those carry no errorCode).
+	Failed bool
 
 	Resources []Resource
 
@@ -110,7 +113,7 @@ type Event struct {
 }
 
 // Success reports whether the call succeeded (no error code).
-func (e *Event) Success() bool { return e.ErrorCode == "" }
+func (e *Event) Success() bool { return !e.Failed }
 
 // Reset clears e for reuse, keeping the Resources backing array.
 func (e *Event) Reset() {

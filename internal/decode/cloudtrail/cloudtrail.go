@@ -139,7 +139,7 @@ func (d *Decoder) fill(v *fastjson.Value, depth int) error {
 	o, _ := v.Object()
 	e := &d.ev
 	var sh shape
-	var timeVal *fastjson.Value
+	var timeVal, respVal *fastjson.Value
 	o.Visit(func(k []byte, fv *fastjson.Value) {
 		switch string(k) {
 		case "eventTime":
@@ -166,6 +166,8 @@ func (d *Decoder) fill(v *fastjson.Value, depth int) error {
 			e.ErrorCode = sh.str(fv, "errorCode")
 		case "errorMessage":
 			e.ErrorMessage = sh.str(fv, "errorMessage")
+		case "responseElements":
+			respVal = fv
 		case "readOnly":
 			e.ReadOnly = boolish(fv)
 		case "userIdentity":
@@ -211,6 +213,7 @@ func (d *Decoder) fill(v *fastjson.Value, depth int) error {
 	}
 	e.Time = t
 	e.Kind = event.KindCloudTrail
+	e.Failed = e.ErrorCode != "" || (e.Type == "AwsConsoleSignIn" && signInFailed(respVal))
 	if sh.insight {
 		// An Insights event describes a rate of calls, not a call: keep the
 		// API name out of Action so call detectors never fire on it.
@@ -356,6 +359,22 @@ func (sh *shape) resources(v *fastjson.Value, e *event.Event) {
 			AccountID: sh.str(orNull(r.Get("accountId")), "resources.accountId"),
 		})
 	}
+}
+
+// signInFailed reports whether a sign-in event's response says "Failure"
+// (ConsoleLogin, PasswordUpdated, …), which is how sign-in failures are logged.
+func signInFailed(v *fastjson.Value) bool {
+	if v == nil || v.Type() != fastjson.TypeObject {
+		return false
+	}
+	failed := false
+	o, _ := v.Object()
+	o.Visit(func(_ []byte, fv *fastjson.Value) {
+		if fv.Type() == fastjson.TypeString && string(fv.GetStringBytes()) == "Failure" {
+			failed = true
+		}
+	})
+	return failed
 }
 
 var null = fastjson.MustParse("null")
