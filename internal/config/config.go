@@ -1,0 +1,436 @@
+// Package config loads picket.yaml: strict decoding (unknown keys are
+// errors), defaults, and Validate, which reports every problem at once with
+// the line it is on. Secrets come only from environment variables named in
+// the file (keys ending in _env) and are held in a Secret that never prints.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// DataDir holds the SQLite database and other local state.
+	DataDir   string          `yaml:"data_dir"`
+	Log       LogConfig       `yaml:"log"`
+	Store     StoreConfig     `yaml:"store"`
+	HTTP      HTTPConfig      `yaml:"http"`
+	Pipeline  PipelineConfig  `yaml:"pipeline"`
+	Detectors DetectorsConfig `yaml:"detectors"`
+	Sources   []SourceConfig  `yaml:"sources"`
+
+	// Resolved secrets, filled by Load from the environment.
+	PostgresDSN Secret   `yaml:"-"`
+	APITokens   []Secret `yaml:"-"`
+
+	lines map[string]int // field path → line, for problems
+	path  string
+}
+
+// LogConfig sets up logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text, json
+}
+
+// StoreConfig chooses the store.
+type StoreConfig struct {
+	Driver   string         `yaml:"driver"` // sqlite or postgres
+	SQLite   SQLiteConfig   `yaml:"sqlite"`
+	Postgres PostgresConfig `yaml:"postgres"`
+}
+
+// SQLiteConfig configures the embedded store.
+type SQLiteConfig struct {
+	Path string `yaml:"path"` // default <data_dir>/picket.db
+}
+
+// PostgresConfig configures PostgreSQL. The DSN holds a password, so it is
+// read from the environment variable DSNEnv, never from the file.
+type PostgresConfig struct {
+	DSNEnv string `yaml:"dsn_env"`
+}
+
+// HTTPConfig configures the API server.
+type HTTPConfig struct {
+	Listen string `yaml:"listen"` // "" disables the server
+	// APITokenEnv names an environment variable holding one or more API
+	// bearer tokens, comma-separated.
+	APITokenEnv string `yaml:"api_token_env"`
+}
+
+// PipelineConfig tunes ingestion.
+type PipelineConfig struct {
+	BatchSize          int `yaml:"batch_size"`           // records per commit
+	MaxRecordBytes     int `yaml:"max_record_bytes"`     // larger records are quarantined
+	EvidencePerFinding int `yaml:"evidence_per_finding"` // raw events kept per finding
+}
+
+// DetectorsConfig selects detectors.
+type DetectorsConfig struct {
+	Select   string   `yaml:"select"`   // e.g. "+cloudtrail,-noisy"
+	Disabled []string `yaml:"disabled"` // detector names
+}
+
+// SourceConfig is one input.
+type SourceConfig struct {
+	Name         string        `yaml:"name"`
+	Type         string        `yaml:"type"` // directory, file, stdin
+	Path         string        `yaml:"path"`
+	Format       string        `yaml:"format"`  // cloudtrail
+	Include      []string      `yaml:"include"` // glob patterns on file names
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// Settle is how long a file must stay unchanged before it is read, so a
+	// file still being written is not read half-way.
+	Settle time.Duration `yaml:"settle"`
+}
+
+// Defaults.
+const (
+	DefaultDataDir        = "picket-data"
+	DefaultListen         = "127.0.0.1:7420"
+	DefaultBatchSize      = 2000
+	DefaultMaxRecordBytes = 8 << 20
+	DefaultEvidence       = 10
+	DefaultPollInterval   = 5 * time.Second
+	DefaultSettle         = 2 * time.Second
+)
+
+// DefaultInclude are the file names read from directories by default.
+var DefaultInclude = []string{"*.json", "*.json.gz", "*.jsonl", "*.jsonl.gz", "*.ndjson", "*.gz"}
+
+// Default returns the configuration used when no file is given.
+func Default() *Config {
+	c := &Config{}
+	c.applyDefaults()
+	return c
+}
+
+// Load reads, decodes and resolves a config file. Decoding errors (syntax,
+// unknown keys, wrong types) are returned together; Validate is separate so
+// check-config can report both kinds at once.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c.path = path
+	return c, nil
+}
+
+// Parse decodes YAML strictly and fills defaults.
+func Parse(b []byte) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, decodeError(err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err == nil {
+		c.lines = map[string]int{}
+		indexLines(&root, "", c.lines)
+	}
+	c.applyDefaults()
+	return c, nil
+}
+
+// decodeError turns yaml's errors into one problem per line.
+func decodeError(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		ps := make(Problems, 0, len(te.Errors))
+		for _, e := range te.Errors {
+			ps = append(ps, problemFromYAML(e))
+		}
+		return ps
+	}
+	return Problems{problemFromYAML(err.Error())}
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+func problemFromYAML(msg string) Problem {
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return Problem{Line: n, Msg: m[2]}
+	}
+	return Problem{Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// indexLines records the line of every mapping key and sequence item by
+// its field path (sources[0].path).
+func indexLines(n *yaml.Node, path string, out map[string]int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			indexLines(c, path, out)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			out[p] = k.Line
+			indexLines(n.Content[i+1], p, out)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			out[p] = c.Line
+			indexLines(c, p, out)
+		}
+	}
+}
+
+func (c *Config) applyDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	if c.Store.Driver == "" {
+		c.Store.Driver = "sqlite"
+	}
+	if c.Store.SQLite.Path == "" {
+		c.Store.SQLite.Path = filepath.Join(c.DataDir, "picket.db")
+	}
+	if c.Pipeline.BatchSize == 0 {
+		c.Pipeline.BatchSize = DefaultBatchSize
+	}
+	if c.Pipeline.MaxRecordBytes == 0 {
+		c.Pipeline.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if c.Pipeline.EvidencePerFinding == 0 {
+		c.Pipeline.EvidencePerFinding = DefaultEvidence
+	}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if s.Format == "" {
+			s.Format = "cloudtrail"
+		}
+		if s.Type == "directory" && len(s.Include) == 0 {
+			s.Include = DefaultInclude
+		}
+		if s.PollInterval == 0 {
+			s.PollInterval = DefaultPollInterval
+		}
+		if s.Settle == 0 {
+			s.Settle = DefaultSettle
+		}
+	}
+}
+
+// Problem is one configuration problem.
+type Problem struct {
+	Line  int    // 0 when unknown
+	Field string // e.g. sources[0].path
+	Msg   string
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", p.Line)
+	}
+	if p.Field != "" {
+		b.WriteString(p.Field + ": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// Problems is every problem found; it is an error when non-empty.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Env reads environment variables; tests replace it.
+type Env func(string) (string, bool)
+
+// Checks are the outside facts Validate consults, so tests can stub them.
+type Checks struct {
+	Env         Env
+	Formats     func(string) bool                          // known decoder formats
+	SelectCheck func(expr string, disabled []string) error // detector selection
+}
+
+// Validate reports every problem of c at once and resolves the secrets it
+// names from the environment. A nil Problems means the config is usable.
+func (c *Config) Validate(ck Checks) error {
+	if ck.Env == nil {
+		ck.Env = os.LookupEnv
+	}
+	var ps Problems
+	add := func(field, format string, args ...any) {
+		ps = append(ps, Problem{Line: c.lineOf(field), Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", "unknown level %q (want debug, info, warn or error)", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		add("log.format", "unknown format %q (want text or json)", c.Log.Format)
+	}
+	switch c.Store.Driver {
+	case "sqlite":
+	case "postgres":
+		if c.Store.Postgres.DSNEnv == "" {
+			add("store.postgres.dsn_env", "required with driver postgres: the environment variable holding the DSN")
+		} else if v, ok := ck.Env(c.Store.Postgres.DSNEnv); !ok || v == "" {
+			add("store.postgres.dsn_env", "environment variable %s is not set", c.Store.Postgres.DSNEnv)
+		} else {
+			c.PostgresDSN = NewSecret(v)
+		}
+	default:
+		add("store.driver", "unknown driver %q (want sqlite or postgres)", c.Store.Driver)
+	}
+	if c.HTTP.Listen != "" {
+		if _, port, err := splitHostPort(c.HTTP.Listen); err != nil || port == "" {
+			add("http.listen", "not a host:port address: %q", c.HTTP.Listen)
+		}
+	}
+	c.APITokens = nil
+	if c.HTTP.APITokenEnv != "" {
+		v, ok := ck.Env(c.HTTP.APITokenEnv)
+		if !ok || strings.TrimSpace(v) == "" {
+			add("http.api_token_env", "environment variable %s is not set", c.HTTP.APITokenEnv)
+		}
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				if len(t) < 16 {
+					add("http.api_token_env", "a token in %s is shorter than 16 characters", c.HTTP.APITokenEnv)
+					continue
+				}
+				c.APITokens = append(c.APITokens, NewSecret(t))
+			}
+		}
+	}
+	if c.Pipeline.BatchSize < 1 || c.Pipeline.BatchSize > 1_000_000 {
+		add("pipeline.batch_size", "must be between 1 and 1000000, got %d", c.Pipeline.BatchSize)
+	}
+	if c.Pipeline.MaxRecordBytes < 1024 || c.Pipeline.MaxRecordBytes > 1<<30 {
+		add("pipeline.max_record_bytes", "must be between 1024 and 1073741824, got %d", c.Pipeline.MaxRecordBytes)
+	}
+	if c.Pipeline.EvidencePerFinding < 1 || c.Pipeline.EvidencePerFinding > 1000 {
+		add("pipeline.evidence_per_finding", "must be between 1 and 1000, got %d", c.Pipeline.EvidencePerFinding)
+	}
+	if ck.SelectCheck != nil {
+		if err := ck.SelectCheck(c.Detectors.Select, c.Detectors.Disabled); err != nil {
+			field := "detectors.select"
+			if c.lineOf(field) == 0 {
+				field = "detectors.disabled"
+			}
+			add(field, "%v", err)
+		}
+	}
+	names := map[string]int{}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		f := func(k string) string { return fmt.Sprintf("sources[%d].%s", i, k) }
+		if s.Name == "" {
+			add(f("name"), "required")
+		} else if j, dup := names[s.Name]; dup {
+			add(f("name"), "duplicate source name %q (also sources[%d])", s.Name, j)
+		} else {
+			names[s.Name] = i
+		}
+		switch s.Type {
+		case "directory", "file":
+			if s.Path == "" {
+				add(f("path"), "required for type %s", s.Type)
+			} else if st, err := os.Stat(s.Path); err != nil {
+				add(f("path"), "%v", err)
+			} else if s.Type == "directory" && !st.IsDir() {
+				add(f("path"), "%s is not a directory", s.Path)
+			} else if s.Type == "file" && st.IsDir() {
+				add(f("path"), "%s is a directory (use type: directory)", s.Path)
+			}
+		case "stdin":
+		case "":
+			add(f("type"), "required (directory, file or stdin)")
+		default:
+			add(f("type"), "unknown source type %q (want directory, file or stdin)", s.Type)
+		}
+		if ck.Formats != nil && !ck.Formats(s.Format) {
+			add(f("format"), "unknown format %q", s.Format)
+		}
+		for _, g := range s.Include {
+			if _, err := filepath.Match(g, "x"); err != nil {
+				add(f("include"), "bad pattern %q: %v", g, err)
+			}
+		}
+		if s.PollInterval < 100*time.Millisecond {
+			add(f("poll_interval"), "must be at least 100ms, got %s", s.PollInterval)
+		}
+		if s.Settle < 0 {
+			add(f("settle"), "must not be negative")
+		}
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+	return ps
+}
+
+// lineOf finds the line of a field, or of its closest known parent.
+func (c *Config) lineOf(field string) int {
+	for p := field; p != ""; {
+		if n, ok := c.lines[p]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return 0
+}
+
+// Path is the file the config came from ("" for defaults).
+func (c *Config) Path() string { return c.path }
+
+func splitHostPort(s string) (string, string, error) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return "", "", errors.New("missing port")
+	}
+	port := s[i+1:]
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return "", "", fmt.Errorf("bad port %q", port)
+	}
+	return s[:i], port, nil
+}

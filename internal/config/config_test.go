@@ -1,0 +1,178 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func env(m map[string]string) Env {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+var checks = Checks{
+	Env:     env(map[string]string{"TEST_PICKET_DSN": "postgres://picket:hunter2-secret@db:5432/picket", "TEST_PICKET_TOKEN": "tok-aaaaaaaaaaaaaaaa, tok-bbbbbbbbbbbbbbbb"}),
+	Formats: func(f string) bool { return f == "cloudtrail" },
+	SelectCheck: func(expr string, disabled []string) error {
+		if strings.Contains(expr, "nosuch") {
+			return errors.New("unknown detector names or tags: nosuch")
+		}
+		return nil
+	},
+}
+
+func TestLoadValid(t *testing.T) {
+	c, err := Load("testdata/conf.valid.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(checks); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if c.Store.Driver != "postgres" || c.PostgresDSN.Reveal() != "postgres://picket:hunter2-secret@db:5432/picket" {
+		t.Errorf("store = %+v", c.Store)
+	}
+	if len(c.APITokens) != 2 || c.APITokens[1].Reveal() != "tok-bbbbbbbbbbbbbbbb" {
+		t.Errorf("tokens = %d", len(c.APITokens))
+	}
+	s := c.Sources[0]
+	if s.Format != "cloudtrail" || s.PollInterval != 2*time.Second || s.Settle != DefaultSettle || len(s.Include) == 0 {
+		t.Errorf("source defaults = %+v", s)
+	}
+	if c.Pipeline.BatchSize != 500 || c.Pipeline.EvidencePerFinding != DefaultEvidence || c.Store.SQLite.Path != "/tmp/picket-test/picket.db" {
+		t.Errorf("pipeline = %+v", c.Pipeline)
+	}
+}
+
+func TestUnknownKeysAreErrorsWithLines(t *testing.T) {
+	_, err := Load("testdata/conf.unknown-key.yml")
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("err = %v", err)
+	}
+	want := map[int]string{3: "drivr", 7: "paht"}
+	if len(ps) != len(want) {
+		t.Fatalf("problems = %v", ps)
+	}
+	for _, p := range ps {
+		if !strings.Contains(p.Msg, want[p.Line]) {
+			t.Errorf("problem %v, want line %d to mention %q", p, p.Line, want[p.Line])
+		}
+	}
+}
+
+func TestBadTypesReportedTogether(t *testing.T) {
+	_, err := Load("testdata/conf.bad-type.yml")
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps) != 2 || ps[0].Line != 2 || ps[1].Line != 6 {
+		t.Fatalf("problems = %v", err)
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	c, err := Load("testdata/conf.many-problems.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate(checks)
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("err = %v", err)
+	}
+	want := []struct {
+		line  int
+		field string
+		msg   string
+	}{
+		{2, "log.level", "unknown level"},
+		{4, "store.driver", "unknown driver"},
+		{6, "http.listen", "not a host:port"},
+		{7, "http.api_token_env", "TEST_PICKET_UNSET_TOKEN is not set"},
+		{9, "pipeline.batch_size", "between 1 and"},
+		{13, "sources[0].path", "no such file"},
+		{14, "sources[1].name", "duplicate source name"},
+		{15, "sources[1].type", "unknown source type"},
+		{16, "sources[1].format", "unknown format"},
+		{17, "sources[1].poll_interval", "at least 100ms"},
+		{18, "sources[2].name", "required"},
+		{18, "sources[2].path", "required"},
+	}
+	if len(ps) != len(want) {
+		t.Fatalf("got %d problems:\n%v", len(ps), ps)
+	}
+	for i, w := range want {
+		p := ps[i]
+		if p.Line != w.line || p.Field != w.field || !strings.Contains(p.Msg, w.msg) {
+			t.Errorf("problem %d = %v, want line %d %s: …%s…", i, p, w.line, w.field, w.msg)
+		}
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	c, err := Load("testdata/conf.valid.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(checks); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "cfg", c, "dsn", c.PostgresDSN, "tokens", c.APITokens)
+	js, _ := json.Marshal(c)
+	ym, _ := yaml.Marshal(c)
+	outputs := map[string]string{
+		"%v":   fmt.Sprintf("%v", c),
+		"%+v":  fmt.Sprintf("%+v", *c),
+		"%#v":  fmt.Sprintf("%#v", c.PostgresDSN),
+		"slog": logs.String(),
+		"json": string(js),
+		"yaml": string(ym),
+	}
+	for how, out := range outputs {
+		for _, secret := range []string{"hunter2", "tok-aaaa", "tok-bbbb"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s output leaks %q: %s", how, secret, out)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "<secret>") {
+		t.Errorf("slog output does not show the redaction: %s", logs.String())
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := Default()
+	if err := c.Validate(Checks{Env: env(nil)}); err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	if c.Store.Driver != "sqlite" || c.Store.SQLite.Path == "" || c.Pipeline.BatchSize != DefaultBatchSize {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, p := range []string{"testdata/conf.valid.yml", "testdata/conf.many-problems.yml", "testdata/conf.unknown-key.yml", "testdata/conf.bad-type.yml"} {
+		b, _ := os.ReadFile(p)
+		f.Add(b)
+	}
+	f.Add([]byte("sources: [{name: a, type: directory, path: ., include: ['[']}]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(b)
+		if err != nil {
+			var ps Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("Parse error is not Problems: %v", err)
+			}
+			return
+		}
+		_ = c.Validate(Checks{Env: env(nil)})
+	})
+}

@@ -1,0 +1,82 @@
+package postgres
+
+import "github.com/picket-dev/picket/internal/store/sqlstore"
+
+// dialect is PostgreSQL's: $n placeholders, native TIMESTAMPTZ/BOOLEAN/BYTEA
+// types, and row locks (SELECT … FOR UPDATE) so concurrent commits merging
+// into the same finding serialize on that row. Migrations take a
+// transaction-scoped advisory lock so concurrent Opens migrate once.
+//
+// The finding body is TEXT rather than JSONB: JSONB rejects \u0000, which
+// attacker-controlled event fields can carry into a finding.
+var dialect = sqlstore.Dialect{
+	Name:          "postgres",
+	Numbered:      true,
+	RowLocks:      true,
+	MigrationLock: `SELECT pg_advisory_xact_lock(7398216001)`, // any constant unique to Picket's schema
+	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		applied_at TIMESTAMPTZ NOT NULL
+	)`,
+	Migrations: []sqlstore.Migration{
+		{Version: 1, Name: "initial schema", Statements: []string{
+			`CREATE TABLE findings (
+				id TEXT PRIMARY KEY,
+				type TEXT NOT NULL,
+				severity DOUBLE PRECISION NOT NULL,
+				account_id TEXT NOT NULL,
+				region TEXT NOT NULL,
+				resource_type TEXT NOT NULL,
+				title TEXT NOT NULL,
+				count BIGINT NOT NULL,
+				first_seen TIMESTAMPTZ NOT NULL,
+				last_seen TIMESTAMPTZ NOT NULL,
+				created_at TIMESTAMPTZ NOT NULL,
+				updated_at TIMESTAMPTZ NOT NULL,
+				archived BOOLEAN NOT NULL DEFAULT FALSE,
+				key_resource TEXT NOT NULL DEFAULT '',
+				key_actor TEXT NOT NULL DEFAULT '',
+				body TEXT NOT NULL
+			)`,
+			`CREATE INDEX findings_updated_at ON findings (updated_at)`,
+			`CREATE INDEX findings_account_id ON findings (account_id)`,
+			`CREATE INDEX findings_type ON findings (type)`,
+			`CREATE TABLE evidence (
+				finding_id TEXT NOT NULL REFERENCES findings (id) ON DELETE CASCADE,
+				event_id TEXT NOT NULL,
+				event_time TIMESTAMPTZ NOT NULL,
+				source TEXT NOT NULL,
+				path TEXT NOT NULL,
+				record_index BIGINT NOT NULL,
+				byte_offset BIGINT NOT NULL,
+				raw BYTEA,
+				PRIMARY KEY (finding_id, event_id)
+			)`,
+			`CREATE TABLE quarantine (
+				id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+				source TEXT NOT NULL,
+				path TEXT NOT NULL,
+				record_index BIGINT NOT NULL,
+				byte_offset BIGINT NOT NULL,
+				line BIGINT NOT NULL,
+				format TEXT NOT NULL,
+				reason TEXT NOT NULL,
+				sample BYTEA,
+				created_at TIMESTAMPTZ NOT NULL,
+				UNIQUE (source, path, record_index)
+			)`,
+			`CREATE INDEX quarantine_created_at ON quarantine (created_at)`,
+			`CREATE TABLE checkpoints (
+				source TEXT NOT NULL,
+				object_key TEXT NOT NULL,
+				position BIGINT NOT NULL,
+				byte_offset BIGINT NOT NULL,
+				size BIGINT NOT NULL,
+				mod_time TIMESTAMPTZ NOT NULL,
+				done BOOLEAN NOT NULL,
+				updated_at TIMESTAMPTZ NOT NULL,
+				PRIMARY KEY (source, object_key)
+			)`,
+		}},
+	},
+}

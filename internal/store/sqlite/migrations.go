@@ -1,0 +1,77 @@
+package sqlite
+
+import "github.com/picket-dev/picket/internal/store/sqlstore"
+
+// dialect is SQLite's: ? placeholders, times as fixed-width RFC 3339 text,
+// booleans as 0/1, no row locks (an IMMEDIATE transaction already holds the
+// database's write lock). Tables are STRICT so a wrongly typed value is an
+// error rather than silently stored.
+var dialect = sqlstore.Dialect{
+	Name:     "sqlite",
+	TextTime: true,
+	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		applied_at TEXT NOT NULL
+	) STRICT`,
+	Migrations: []sqlstore.Migration{
+		{Version: 1, Name: "initial schema", Statements: []string{
+			`CREATE TABLE findings (
+				id TEXT PRIMARY KEY,
+				type TEXT NOT NULL,
+				severity REAL NOT NULL,
+				account_id TEXT NOT NULL,
+				region TEXT NOT NULL,
+				resource_type TEXT NOT NULL,
+				title TEXT NOT NULL,
+				count INTEGER NOT NULL,
+				first_seen TEXT NOT NULL,
+				last_seen TEXT NOT NULL,
+				created_at TEXT NOT NULL,
+				updated_at TEXT NOT NULL,
+				archived INTEGER NOT NULL DEFAULT 0,
+				key_resource TEXT NOT NULL DEFAULT '',
+				key_actor TEXT NOT NULL DEFAULT '',
+				body TEXT NOT NULL
+			) STRICT`,
+			`CREATE INDEX findings_updated_at ON findings (updated_at)`,
+			`CREATE INDEX findings_account_id ON findings (account_id)`,
+			`CREATE INDEX findings_type ON findings (type)`,
+			`CREATE TABLE evidence (
+				finding_id TEXT NOT NULL REFERENCES findings (id) ON DELETE CASCADE,
+				event_id TEXT NOT NULL,
+				event_time TEXT NOT NULL,
+				source TEXT NOT NULL,
+				path TEXT NOT NULL,
+				record_index INTEGER NOT NULL,
+				byte_offset INTEGER NOT NULL,
+				raw BLOB,
+				PRIMARY KEY (finding_id, event_id)
+			) STRICT`,
+			`CREATE TABLE quarantine (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				source TEXT NOT NULL,
+				path TEXT NOT NULL,
+				record_index INTEGER NOT NULL,
+				byte_offset INTEGER NOT NULL,
+				line INTEGER NOT NULL,
+				format TEXT NOT NULL,
+				reason TEXT NOT NULL,
+				sample BLOB,
+				created_at TEXT NOT NULL,
+				UNIQUE (source, path, record_index)
+			) STRICT`,
+			`CREATE INDEX quarantine_created_at ON quarantine (created_at)`,
+			`CREATE TABLE checkpoints (
+				source TEXT NOT NULL,
+				object_key TEXT NOT NULL,
+				position INTEGER NOT NULL,
+				byte_offset INTEGER NOT NULL,
+				size INTEGER NOT NULL,
+				mod_time TEXT NOT NULL,
+				done INTEGER NOT NULL,
+				updated_at TEXT NOT NULL,
+				PRIMARY KEY (source, object_key)
+			) STRICT`,
+		}},
+	},
+}

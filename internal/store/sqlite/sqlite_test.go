@@ -1,0 +1,233 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/picket-dev/picket/internal/finding"
+	"github.com/picket-dev/picket/internal/store"
+	"github.com/picket-dev/picket/internal/store/sqlstore"
+	"github.com/picket-dev/picket/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return mustOpen(t, filepath.Join(t.TempDir(), "picket.db"))
+	})
+}
+
+func TestReopen(t *testing.T) {
+	storetest.RunReopen(t, func(t *testing.T) func() (store.Store, error) {
+		path := filepath.Join(t.TempDir(), "picket.db")
+		return func() (store.Store, error) { return Open(context.Background(), path) }
+	})
+}
+
+func mustOpen(t *testing.T, path string) store.Store {
+	t.Helper()
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// rawDB opens the file the way Open does, without the store, to act as
+// another process.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func sampleFinding() finding.Finding {
+	f := finding.Finding{AccountID: "111111111111", Region: "us-east-1", Type: "Recon:IAMUser/MaliciousIPCaller",
+		Severity: finding.SevMedium, Keys: finding.Keys{Resource: "AKIA1"}}
+	f.Seal()
+	return f
+}
+
+func TestOpenCreatesDirectoryInWALMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a", "b", "picket.db")
+	mustOpen(t, path)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database file not created: %v", err)
+	}
+	var mode string
+	if err := rawDB(t, path).QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode %q (%v), want wal", mode, err)
+	}
+}
+
+func TestOpenRejectsNonFilePaths(t *testing.T) {
+	for _, p := range []string{"", ":memory:", "file:x.db", filepath.Join(t.TempDir(), "x.db?mode=ro")} {
+		if s, err := Open(t.Context(), p); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded, want an error", p)
+		}
+	}
+}
+
+// TestReadWhileWriting holds a write transaction open on one connection (as
+// the ingesting daemon would) and checks that a second Open of the file,
+// from another goroutine, opens and reads without waiting for it and sees
+// only committed data.
+func TestReadWhileWriting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "picket.db")
+	w := mustOpen(t, path)
+	f := sampleFinding()
+	if _, err := w.Commit(t.Context(), &store.Batch{Findings: []finding.Finding{f}, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+
+	tx, err := rawDB(t, path).BeginTx(t.Context(), nil) // BEGIN IMMEDIATE: takes the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("UPDATE findings SET count = 99"); err != nil {
+		t.Fatal(err)
+	}
+
+	type result struct {
+		count, listed int
+		err           error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := Open(context.Background(), path)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer r.Close()
+		got, err := r.GetFinding(context.Background(), f.ID)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		_, total, err := r.ListFindings(context.Background(), store.FindingQuery{})
+		done <- result{count: int(got.Service.Count), listed: total, err: err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			t.Fatalf("reading beside a writer: %v", res.err)
+		}
+		if res.count != 1 || res.listed != 1 {
+			t.Errorf("reader saw count %d and %d findings, want the committed 1 and 1", res.count, res.listed)
+		}
+	case <-time.After(5 * time.Second): // well under the busy timeout a blocked reader would wait
+		t.Fatal("the reader waited for the write transaction")
+	}
+}
+
+// TestWriteWhileReading holds a read transaction open on another connection
+// (a long listing by the CLI or API) and checks that a commit does not wait
+// for it — WAL's point — while the reader keeps its snapshot.
+func TestWriteWhileReading(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "picket.db")
+	w := mustOpen(t, path)
+	f := sampleFinding()
+	if _, err := w.Commit(t.Context(), &store.Batch{Findings: []finding.Finding{f}, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)") // deferred transactions: a plain reader
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	rtx, err := reader.BeginTx(t.Context(), &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rtx.Rollback()
+	var before int
+	if err := rtx.QueryRow("SELECT count FROM findings").Scan(&before); err != nil || before != 1 {
+		t.Fatalf("reader: count %d (%v), want 1", before, err)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.Commit(context.Background(), &store.Batch{Findings: []finding.Finding{sampleFinding()}, Now: time.Now()})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("commit beside a reader: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the commit waited for the read transaction")
+	}
+	var during int
+	if err := rtx.QueryRow("SELECT count FROM findings").Scan(&during); err != nil || during != 1 {
+		t.Errorf("reader's snapshot: count %d (%v), want still 1", during, err)
+	}
+	if got, err := w.GetFinding(t.Context(), f.ID); err != nil || got.Service.Count != 2 {
+		t.Errorf("after the commit: %v %v, want count 2", got, err)
+	}
+}
+
+// TestWriterWaitsForWriter checks that a commit arriving while another
+// connection holds the write lock waits for it instead of failing with
+// SQLITE_BUSY.
+func TestWriterWaitsForWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "picket.db")
+	s := mustOpen(t, path)
+	tx, err := rawDB(t, path).BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("INSERT INTO checkpoints (source, object_key, position, byte_offset, size, mod_time, done, updated_at) VALUES ('other', 'k', 1, 0, 0, '', 0, '')"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Commit(context.Background(), &store.Batch{Findings: []finding.Finding{sampleFinding()}, Now: time.Now()})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("commit finished (%v) while another writer held the lock", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("waiting commit: %v", err)
+	}
+	if n, _, err := s.ListFindings(t.Context(), store.FindingQuery{}); err != nil || len(n) != 1 {
+		t.Errorf("after the wait: %d findings (%v), want 1", len(n), err)
+	}
+}
+
+func TestSchemaTooNew(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "picket.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := rawDB(t, path).Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (999, '2030-01-01T00:00:00.000000000Z')"); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(t.Context(), path)
+	if !errors.Is(err, sqlstore.ErrSchemaTooNew) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("Open of a newer schema: %v, want ErrSchemaTooNew", err)
+	}
+}
