@@ -65,7 +65,9 @@ type PostgresConfig struct {
 
 // HTTPConfig configures the API server.
 type HTTPConfig struct {
-	Listen string `yaml:"listen"` // "" disables the server
+	// Listen is the address of /healthz, /metrics and the API; "off"
+	// disables the server. Default 127.0.0.1:7420.
+	Listen string `yaml:"listen"`
 	// APITokenEnv names an environment variable holding one or more API
 	// bearer tokens, comma-separated.
 	APITokenEnv string `yaml:"api_token_env"`
@@ -211,6 +213,9 @@ func (c *Config) applyDefaults() {
 	if c.Log.Format == "" {
 		c.Log.Format = "text"
 	}
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = DefaultListen
+	}
 	if c.Store.Driver == "" {
 		c.Store.Driver = "sqlite"
 	}
@@ -316,9 +321,9 @@ func (c *Config) Validate(ck Checks) error {
 	default:
 		add("store.driver", "unknown driver %q (want sqlite or postgres)", c.Store.Driver)
 	}
-	if c.HTTP.Listen != "" {
+	if c.HTTP.Listen != "off" {
 		if _, port, err := splitHostPort(c.HTTP.Listen); err != nil || port == "" {
-			add("http.listen", "not a host:port address: %q", c.HTTP.Listen)
+			add("http.listen", "not a host:port address (or off): %q", c.HTTP.Listen)
 		}
 	}
 	c.APITokens = nil

@@ -48,6 +48,9 @@ type Store interface {
 	// QuarantineCount counts quarantined records, optionally for one source.
 	QuarantineCount(ctx context.Context, source string) (int64, error)
 
+	// Ping checks that the store answers (for /healthz).
+	Ping(ctx context.Context) error
+
 	// Close releases the store.
 	Close() error
 }

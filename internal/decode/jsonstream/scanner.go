@@ -11,9 +11,11 @@ package jsonstream
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 )
 
 // Errors attached to bad items. Test with errors.Is.
@@ -245,6 +247,14 @@ const (
 	clColon
 )
 
+// strPlain marks the bytes that need no attention inside a string.
+var strPlain = func() (t [256]bool) {
+	for i := range t {
+		t[i] = i != '"' && i != '\\' && i != '\n'
+	}
+	return t
+}()
+
 var class = func() (t [256]uint8) {
 	t['"'] = clQuote
 	t['\\'] = clBackslash
@@ -262,9 +272,7 @@ func (s *Scanner) value(top bool) Item {
 	start := s.pos
 	startOff := s.base + int64(start)
 	line := s.lineAt(start)
-	depth := 0
-	inStr, esc := false, false
-	sawColon := false // the first line had a key/value (compact form)
+	st := spanState{top: top}
 	discarding := false
 	s.sample = s.sample[:0]
 	i := start
@@ -299,31 +307,101 @@ func (s *Scanner) value(top bool) Item {
 			}
 			continue
 		}
-		c := s.buf[i]
-		if inStr {
-			switch class[c] {
-			case clQuote:
-				if !esc {
-					inStr = false
-					if depth == 0 {
-						return s.finish(start, i+1, startOff, line, discarding, nil)
-					}
-				}
-				esc = false
-			case clBackslash:
-				esc = !esc
-			case clNewline:
-				// JSON strings cannot hold raw newlines: the record was cut.
-				if top && sawColon {
-					return s.finish(start, i, startOff, line, discarding, fmt.Errorf("%w: line ends inside a string", ErrTruncated))
-				}
-				return s.finish(start, i, startOff, line, discarding, fmt.Errorf("%w: raw newline inside a string", ErrSyntax))
-			default:
-				esc = false
+		var out spanEnd
+		i, out = scanSpan(s.buf[:s.end], i, &st)
+		switch out {
+		case spanMore:
+			continue
+		case spanDone:
+			return s.finish(start, i, startOff, line, discarding, nil)
+		case spanNewlineInString:
+			if st.top && st.sawColon {
+				return s.finish(start, i, startOff, line, discarding, fmt.Errorf("%w: line ends inside a string", ErrTruncated))
 			}
-			i++
+			return s.finish(start, i, startOff, line, discarding, fmt.Errorf("%w: raw newline inside a string", ErrSyntax))
+		case spanUnbalanced:
+			return s.finish(start, i, startOff, line, discarding, fmt.Errorf("%w: unbalanced %q", ErrSyntax, s.buf[i-1]))
+		case spanLineEnds:
+			return s.finish(start, i, startOff, line, discarding, fmt.Errorf("%w: line ends inside the record", ErrTruncated))
+		}
+	}
+}
+
+// spanState is the scanning state kept across buffer refills.
+type spanState struct {
+	depth         int
+	inStr, esc    bool
+	top, sawColon bool // top-level value; its first line had a key/value (compact form)
+}
+
+// spanEnd says why scanSpan stopped.
+type spanEnd uint8
+
+const (
+	spanMore            spanEnd = iota // reached the end of the buffer
+	spanDone                           // the value ends before the returned index
+	spanNewlineInString                // a raw newline inside a string, at the returned index
+	spanUnbalanced                     // a closing bracket too many, before the returned index
+	spanLineEnds                       // a compact top-level record ended at a newline, at the returned index
+)
+
+// scanSpan advances over b from i until the value ends, something is wrong,
+// or b runs out. It works on a local slice and local state so the hot loop
+// keeps everything in registers.
+func scanSpan(b []byte, i int, st *spanState) (int, spanEnd) {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	const quote, bslash, nl = lo * '"', lo * '\\', lo * '\n'
+	depth, inStr := st.depth, st.inStr
+	end := spanMore
+	if st.esc { // the byte after a backslash, split across reads
+		st.esc = false
+		i++
+	}
+	for i < len(b) {
+		if inStr {
+			// Skip the string's ordinary bytes (not '"', '\\' or '\n'), which
+			// are most of a record, eight at a time (SWAR): for a byte value
+			// v, (x^v - 0x01…) &^ (x^v) & 0x80… has a high bit set exactly at
+			// the bytes of x equal to v, the lowest of them first. Inlined by
+			// hand: this loop is the scanner's hot path.
+			for i+8 <= len(b) {
+				x := binary.LittleEndian.Uint64(b[i:])
+				q, e, n := x^quote, x^bslash, x^nl
+				if m := (((q - lo) &^ q) | ((e - lo) &^ e) | ((n - lo) &^ n)) & hi; m != 0 {
+					i += bits.TrailingZeros64(m) >> 3
+					goto special
+				}
+				i += 8
+			}
+			for i < len(b) && strPlain[b[i]] {
+				i++
+			}
+			if i >= len(b) {
+				break
+			}
+		special:
+			switch b[i] {
+			case '"':
+				inStr = false
+				i++
+				if depth == 0 {
+					end = spanDone
+					goto out
+				}
+			case '\\':
+				i += 2
+				if i > len(b) {
+					st.esc = true
+					i = len(b)
+				}
+			default: // '\n': JSON strings cannot hold raw newlines
+				end = spanNewlineInString
+				goto out
+			}
 			continue
 		}
+		c := b[i]
+		i++
 		switch class[c] {
 		case clQuote:
 			inStr = true
@@ -331,23 +409,27 @@ func (s *Scanner) value(top bool) Item {
 			depth++
 		case clClose:
 			depth--
-			if depth == 0 {
-				return s.finish(start, i+1, startOff, line, discarding, nil)
-			}
-			if depth < 0 {
-				return s.finish(start, i+1, startOff, line, discarding, fmt.Errorf("%w: unbalanced %q", ErrSyntax, c))
+			if depth <= 0 {
+				end = spanDone
+				if depth < 0 {
+					end = spanUnbalanced
+				}
+				goto out
 			}
 		case clColon:
-			sawColon = true
+			st.sawColon = true
 		case clNewline:
-			if top && sawColon {
-				// A one-line record that ended before its closing brace.
-				return s.finish(start, i, startOff, line, discarding, fmt.Errorf("%w: line ends inside the record", ErrTruncated))
+			if st.top && st.sawColon {
+				i--
+				end = spanLineEnds
+				goto out
 			}
-			top = false // a pretty-printed value: newlines are layout
+			st.top = false // a pretty-printed value: newlines are layout
 		}
-		i++
 	}
+out:
+	st.depth, st.inStr = depth, inStr
+	return i, end
 }
 
 // scalar consumes a top-level scalar or garbage up to a delimiter.

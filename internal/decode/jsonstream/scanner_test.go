@@ -2,6 +2,7 @@ package jsonstream
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -159,6 +160,23 @@ func FuzzScanner(f *testing.F) {
 			if it.Err == nil && !bytes.Equal(in[it.Offset:it.Offset+int64(len(it.Bytes))], it.Bytes) {
 				t.Fatalf("item bytes do not match the input at offset %d", it.Offset)
 			}
+		}
+		// A compact valid object, written twice as JSON lines, comes back
+		// as exactly two good records equal to it.
+		obj := bytes.TrimSpace(in)
+		if len(obj) == 0 || obj[0] != '{' || bytes.IndexByte(obj, '\n') >= 0 || !json.Valid(obj) {
+			return
+		}
+		lines := append(append(append([]byte{}, obj...), '\n'), obj...)
+		s = NewScanner(iotest.OneByteReader(bytes.NewReader(lines)), len(obj)+1)
+		for i := 0; i < 2; i++ {
+			it, err := s.Next()
+			if err != nil || it.Err != nil || !bytes.Equal(it.Bytes, obj) {
+				t.Fatalf("record %d of %q: %q, %v, %v", i, lines, it.Bytes, it.Err, err)
+			}
+		}
+		if _, err := s.Next(); err != io.EOF {
+			t.Fatalf("more than two records in %q", lines)
 		}
 	})
 }

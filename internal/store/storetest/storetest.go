@@ -58,6 +58,18 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	// Table-driven over a fresh store per case.
 	t.Run("Merge", func(t *testing.T) { testMerge(t, fresh) })
 	t.Run("Atomicity", func(t *testing.T) { testAtomicity(t, fresh) })
+	t.Run("Ping", func(t *testing.T) {
+		s := open(t)
+		if err := s.Ping(t.Context()); err != nil {
+			t.Fatalf("Ping on an open store: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Ping(t.Context()); err == nil {
+			t.Error("Ping on a closed store succeeded")
+		}
+	})
 }
 
 // Migrator is implemented by stores with a versioned schema. RunReopen uses

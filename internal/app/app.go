@@ -1,0 +1,291 @@
+// Package app wires Picket's stages into the running system: it builds the
+// registries (decoders, detectors), opens the store, runs the sources
+// through the pipeline and serves the HTTP API. cmd/picket only parses
+// flags; tests start the whole system in-process through this package.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/picket-dev/picket/internal/config"
+	"github.com/picket-dev/picket/internal/decode"
+	"github.com/picket-dev/picket/internal/decode/cloudtrail"
+	"github.com/picket-dev/picket/internal/detect"
+	"github.com/picket-dev/picket/internal/detect/builtin"
+	"github.com/picket-dev/picket/internal/pipeline"
+	"github.com/picket-dev/picket/internal/source"
+	"github.com/picket-dev/picket/internal/store"
+	"github.com/picket-dev/picket/internal/store/postgres"
+	"github.com/picket-dev/picket/internal/store/sqlite"
+	"github.com/picket-dev/picket/internal/web"
+)
+
+// Decoders is the registry of log formats: adding one is one line here.
+func Decoders() *decode.Registry {
+	r, err := decode.NewRegistry(map[string]decode.Factory{
+		cloudtrail.Format: cloudtrail.New,
+	})
+	if err != nil { // only if the table above is wrong
+		panic(err)
+	}
+	return r
+}
+
+// Detectors is the registry of detectors.
+func Detectors() (*detect.Registry, error) {
+	return detect.NewRegistry(builtin.All()...)
+}
+
+// Validate checks cfg against the registries (formats, detector names) and
+// resolves its secrets; the error lists every problem.
+func Validate(cfg *config.Config) error {
+	dets, err := Detectors()
+	if err != nil {
+		return err
+	}
+	return cfg.Validate(config.Checks{
+		Formats: Decoders().Has,
+		SelectCheck: func(expr string, disabled []string) error {
+			_, err := dets.Select(expr, disabled)
+			return err
+		},
+	})
+}
+
+// OpenStore opens the store cfg names. cfg must be validated (the DSN is
+// resolved by Validate).
+func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	switch cfg.Store.Driver {
+	case "postgres":
+		return postgres.Open(ctx, cfg.PostgresDSN.Reveal())
+	case "sqlite", "":
+		return sqlite.Open(ctx, cfg.Store.SQLite.Path)
+	}
+	return nil, fmt.Errorf("unknown store driver %q", cfg.Store.Driver)
+}
+
+// App is a running Picket: store, pipeline and HTTP server.
+type App struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	store    store.Store
+	pipe     *pipeline.Pipeline
+	registry *prometheus.Registry
+	now      func() time.Time
+}
+
+// Options are what New takes besides the config.
+type Options struct {
+	Log   *slog.Logger     // nil: discard
+	Store store.Store      // nil: open the one cfg names
+	Now   func() time.Time // nil: time.Now
+}
+
+// New builds an App from a validated config.
+func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	dets, err := Detectors()
+	if err != nil {
+		return nil, err
+	}
+	selected, err := dets.Select(cfg.Detectors.Select, cfg.Detectors.Disabled)
+	if err != nil {
+		return nil, fmt.Errorf("selecting detectors: %w", err)
+	}
+	st := o.Store
+	if st == nil {
+		if st, err = OpenStore(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := pipeline.NewMetrics(reg)
+	pipe := pipeline.New(Decoders(), detect.NewEngine(selected, o.Now), st, pipeline.Options{
+		BatchSize:      cfg.Pipeline.BatchSize,
+		MaxRecordBytes: cfg.Pipeline.MaxRecordBytes,
+		EvidenceLimit:  cfg.Pipeline.EvidencePerFinding,
+		Now:            o.Now,
+	}, metrics, o.Log)
+	o.Log.Info("picket ready", "store", cfg.Store.Driver, "detectors", len(selected), "sources", len(cfg.Sources))
+	return &App{cfg: cfg, log: o.Log, store: st, pipe: pipe, registry: reg, now: o.Now}, nil
+}
+
+// Store is the app's store.
+func (a *App) Store() store.Store { return a.store }
+
+// Close closes the store.
+func (a *App) Close() error { return a.store.Close() }
+
+// Handler is the HTTP API, /healthz and /metrics.
+func (a *App) Handler() http.Handler {
+	s := &web.Server{
+		Store:   a.store,
+		Tokens:  a.cfg.APITokens,
+		Metrics: promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
+		Log:     a.log,
+		Now:     a.now,
+	}
+	return s.Handler()
+}
+
+// Serve serves Handler on ln until ctx is done, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("http server shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Ingest reads one object of a source through the pipeline, resuming from
+// its checkpoint (and skipping it when it was read to the end unchanged).
+func (a *App) Ingest(ctx context.Context, src config.SourceConfig, obj source.Object) (pipeline.Result, error) {
+	job := pipeline.Job{Source: src.Name, Format: src.Format, Object: obj, Checkpoint: obj.Key != source.StdinKey}
+	if job.Checkpoint {
+		cp, found, err := a.store.Checkpoint(ctx, src.Name, obj.Key)
+		if err != nil {
+			return pipeline.Result{}, err
+		}
+		start, skip := pipeline.Resume(cp, found, obj)
+		if skip {
+			return pipeline.Result{}, nil
+		}
+		job.Start = start
+	}
+	res, err := a.pipe.Process(ctx, job)
+	if err != nil {
+		return res, err
+	}
+	lvl := slog.LevelDebug
+	if res.Quarantined > 0 || len(res.NewFindings) > 0 {
+		lvl = slog.LevelInfo
+	}
+	a.log.Log(ctx, lvl, "ingested", "source", src.Name, "key", obj.Key, "from", job.Start, "records", res.Records,
+		"events", res.Events, "quarantined", res.Quarantined, "occurrences", res.Occurrences, "new_findings", len(res.NewFindings))
+	return res, nil
+}
+
+// Run serves the API (unless disabled) and ingests the configured sources
+// until ctx is done: stdin once, files and directories by polling for new
+// and changed files.
+func (a *App) Run(ctx context.Context, stdin source.Object) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	running := 0
+	if a.cfg.HTTP.Listen != "off" {
+		ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", a.cfg.HTTP.Listen, err)
+		}
+		a.log.Info("serving", "addr", ln.Addr().String(), "api", len(a.cfg.APITokens) > 0)
+		running++
+		go func() { errc <- a.Serve(ctx, ln) }()
+	}
+	running++
+	go func() { errc <- a.runSources(ctx, stdin) }()
+	var first error
+	for range running {
+		err := <-errc
+		if err != nil && !errors.Is(err, context.Canceled) && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
+}
+
+// runSources is the ingest loop. One goroutine reads every source in turn:
+// detectors keep per-account state and see each event once, in order.
+func (a *App) runSources(ctx context.Context, stdin source.Object) error {
+	type watched struct {
+		cfg    config.SourceConfig
+		poller *source.Poller
+		next   time.Time
+	}
+	var ws []*watched
+	for _, sc := range a.cfg.Sources {
+		switch sc.Type {
+		case "stdin":
+			if _, err := a.Ingest(ctx, sc, stdin); err != nil {
+				a.log.Error("reading stdin failed", "source", sc.Name, "err", err)
+			}
+		case "file", "directory":
+			ws = append(ws, &watched{cfg: sc, poller: &source.Poller{
+				Paths: []string{sc.Path}, Include: source.Matcher(sc.Include), Settle: sc.Settle, Now: a.now,
+			}})
+		}
+	}
+	if len(ws) == 0 {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	for {
+		for _, w := range ws {
+			if a.now().Before(w.next) {
+				continue
+			}
+			objs, err := w.poller.Poll()
+			if err != nil {
+				a.log.Warn("listing source failed", "source", w.cfg.Name, "err", err)
+			}
+			for _, obj := range objs {
+				if _, err := a.Ingest(ctx, w.cfg, obj); err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					a.log.Error("ingest failed; will retry", "source", w.cfg.Name, "key", obj.Key, "err", err)
+					w.poller.Forget(obj.Key)
+				}
+			}
+			w.next = a.now().Add(w.cfg.PollInterval)
+		}
+		wait := time.Duration(1<<63 - 1)
+		for _, w := range ws {
+			wait = min(wait, w.next.Sub(a.now()))
+		}
+		t := time.NewTimer(max(wait, 10*time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,374 @@
+// Package web serves Picket over HTTP: /healthz, /metrics (Prometheus) and
+// the JSON API over findings, their evidence, quarantined records and
+// source checkpoints. Every /api request must carry one of the configured
+// bearer tokens; with none configured the API refuses every request rather
+// than serving it unauthenticated. The console comes later, on this server.
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/picket-dev/picket/internal/config"
+	"github.com/picket-dev/picket/internal/finding"
+	"github.com/picket-dev/picket/internal/store"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	Store   store.Store
+	Tokens  []config.Secret
+	Metrics http.Handler // nil: /metrics answers 404
+	Log     *slog.Logger
+	Now     func() time.Time
+}
+
+// Handler returns the server's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
+	api := http.NewServeMux()
+	api.Handle("GET /api/v1/findings", s.h(s.listFindings))
+	api.Handle("GET /api/v1/findings/{id}", s.h(s.getFinding))
+	api.Handle("GET /api/v1/findings/{id}/evidence", s.h(s.getEvidence))
+	api.Handle("POST /api/v1/findings/{id}/archive", s.h(s.archive(true)))
+	api.Handle("POST /api/v1/findings/{id}/unarchive", s.h(s.archive(false)))
+	api.Handle("GET /api/v1/quarantine", s.h(s.listQuarantine))
+	api.Handle("GET /api/v1/sources/{source}/checkpoints", s.h(s.listCheckpoints))
+	mux.Handle("/api/", s.authenticate(api))
+	return secureHeaders(mux)
+}
+
+func secureHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// authenticate checks the bearer token in constant time against every
+// configured token.
+func (s *Server) authenticate(h http.Handler) http.Handler {
+	sums := make([][32]byte, len(s.Tokens))
+	for i, t := range s.Tokens {
+		sums[i] = sha256.Sum256([]byte(t.Reveal()))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(sums) == 0 {
+			writeError(w, http.StatusUnauthorized, "the API is disabled: no API tokens are configured (http.api_token_env)")
+			return
+		}
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || tok == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="picket"`)
+			writeError(w, http.StatusUnauthorized, "missing bearer token")
+			return
+		}
+		sum := sha256.Sum256([]byte(tok))
+		match := 0
+		for i := range sums {
+			match |= subtle.ConstantTimeCompare(sum[:], sums[i][:])
+		}
+		if match != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="picket", error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "invalid bearer token")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// httpError is an error with the status and message the client sees.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
+}
+
+// handler is an API endpoint returning its response or an error.
+type handler func(r *http.Request) (any, error)
+
+// h adapts a handler: the client sees an httpError's message, or a generic
+// one while the log gets the details.
+func (s *Server) h(fn handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serve(fn, w, r) })
+}
+
+func (s *Server) serve(fn handler, w http.ResponseWriter, r *http.Request) {
+	v, err := fn(r)
+	if err != nil {
+		var he *httpError
+		switch {
+		case errors.As(err, &he):
+			writeError(w, he.status, he.msg)
+		case errors.Is(err, store.ErrNotFound):
+			writeError(w, http.StatusNotFound, "not found")
+		case errors.Is(err, context.Canceled):
+			// the client went away
+		default:
+			s.log().Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			writeError(w, http.StatusInternalServerError, "internal error")
+		}
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.log().Warn("health check failed", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// FindingList is the response of GET /api/v1/findings.
+type FindingList struct {
+	Findings []finding.Finding `json:"findings"`
+	Total    int               `json:"total"`
+	Limit    int               `json:"limit"`
+	Offset   int               `json:"offset"`
+}
+
+// ParseFindingQuery reads the finding filters from URL parameters:
+// account, type, region (repeatable or comma-separated), severity (a label
+// or a number: the minimum), archived (true/false), since (RFC 3339),
+// limit (1–1000) and offset.
+func ParseFindingQuery(get func(string) []string) (store.FindingQuery, error) {
+	var q store.FindingQuery
+	list := func(k string) []string {
+		var out []string
+		for _, v := range get(k) {
+			for _, s := range strings.Split(v, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					out = append(out, s)
+				}
+			}
+		}
+		return out
+	}
+	one := func(k string) string {
+		if v := get(k); len(v) > 0 {
+			return strings.TrimSpace(v[len(v)-1])
+		}
+		return ""
+	}
+	q.Accounts, q.Types, q.Regions = list("account"), list("type"), list("region")
+	if v := one("severity"); v != "" {
+		if l, err := finding.ParseLabel(v); err == nil {
+			q.MinSeverity = l.Min()
+		} else if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f <= 10 {
+			q.MinSeverity = f
+		} else {
+			return q, badRequest("severity: want low, medium, high, critical or a number 0-10, got %q", v)
+		}
+	}
+	if v := one("archived"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return q, badRequest("archived: want true or false, got %q", v)
+		}
+		q.Archived = &b
+	}
+	if v := one("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return q, badRequest("since: want an RFC 3339 time, got %q", v)
+		}
+		q.Since = t
+	}
+	q.Limit = 100
+	if v := one("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return q, badRequest("limit: want 1-1000, got %q", v)
+		}
+		q.Limit = n
+	}
+	if v := one("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return q, badRequest("offset: want a number >= 0, got %q", v)
+		}
+		q.Offset = n
+	}
+	return q, nil
+}
+
+func (s *Server) listFindings(r *http.Request) (any, error) {
+	q, err := ParseFindingQuery(func(k string) []string { return r.URL.Query()[k] })
+	if err != nil {
+		return nil, err
+	}
+	fs, total, err := s.Store.ListFindings(r.Context(), q)
+	if err != nil {
+		return nil, err
+	}
+	return FindingList{Findings: fs, Total: total, Limit: q.Limit, Offset: q.Offset}, nil
+}
+
+// FindingDetail is the response of GET /api/v1/findings/{id}.
+type FindingDetail struct {
+	Finding  *finding.Finding `json:"finding"`
+	Evidence []Evidence       `json:"evidence"`
+}
+
+// Evidence is a stored raw event as the API shows it: the record inline as
+// JSON when it is JSON, as a string otherwise.
+type Evidence struct {
+	finding.Evidence
+	Raw any `json:"raw"`
+}
+
+// EvidenceView converts stored evidence for output.
+func EvidenceView(evs []finding.Evidence) []Evidence {
+	out := make([]Evidence, len(evs))
+	for i, e := range evs {
+		out[i].Evidence = e
+		if json.Valid(e.Raw) {
+			out[i].Raw = json.RawMessage(e.Raw)
+		} else {
+			out[i].Raw = string(e.Raw)
+		}
+	}
+	return out
+}
+
+func findingID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+		return "", &httpError{status: http.StatusNotFound, msg: "not found"}
+	}
+	return id, nil
+}
+
+func (s *Server) getFinding(r *http.Request) (any, error) {
+	id, err := findingID(r)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.Store.GetFinding(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := s.Store.Evidence(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	return FindingDetail{Finding: f, Evidence: EvidenceView(ev)}, nil
+}
+
+func (s *Server) getEvidence(r *http.Request) (any, error) {
+	id, err := findingID(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.GetFinding(r.Context(), id); err != nil {
+		return nil, err
+	}
+	ev, err := s.Store.Evidence(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"evidence": EvidenceView(ev)}, nil
+}
+
+func (s *Server) archive(archived bool) handler {
+	return func(r *http.Request) (any, error) {
+		id, err := findingID(r)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.Store.GetFinding(r.Context(), id); err != nil {
+			return nil, err
+		}
+		now := time.Now
+		if s.Now != nil {
+			now = s.Now
+		}
+		n, err := s.Store.SetArchived(r.Context(), []string{id}, archived, now())
+		if err != nil {
+			return nil, err
+		}
+		s.log().Info("finding archive state set via API", "finding", id, "archived", archived, "changed", n)
+		return map[string]any{"id": id, "archived": archived, "changed": n}, nil
+	}
+}
+
+func (s *Server) listQuarantine(r *http.Request) (any, error) {
+	q := store.QuarantineQuery{Source: r.URL.Query().Get("source"), Limit: 100}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, badRequest("limit: want 1-1000, got %q", v)
+		}
+		q.Limit = n
+	}
+	recs, err := s.Store.Quarantine(r.Context(), q)
+	if err != nil {
+		return nil, err
+	}
+	total, err := s.Store.QuarantineCount(r.Context(), q.Source)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"records": recs, "total": total}, nil
+}
+
+func (s *Server) listCheckpoints(r *http.Request) (any, error) {
+	cps, err := s.Store.Checkpoints(r.Context(), r.PathValue("source"))
+	if err != nil {
+		return nil, err
+	}
+	list := make([]store.Checkpoint, 0, len(cps))
+	for _, c := range cps {
+		list = append(list, c)
+	}
+	slices.SortFunc(list, func(a, b store.Checkpoint) int { return strings.Compare(a.Key, b.Key) })
+	return map[string]any{"checkpoints": list}, nil
+}
