@@ -69,7 +69,9 @@ func actorOf(f *finding.Finding) string {
 	return f.Keys.Actor
 }
 
-func key(w want) string { return fmt.Sprintf("%s|%s|%s|%s|%d", w.typ, w.account, w.region, w.actor, w.count) }
+func key(w want) string {
+	return fmt.Sprintf("%s|%s|%s|%s|%d", w.typ, w.account, w.region, w.actor, w.count)
+}
 
 // checkDemoFindings compares findings with the scenario's table, as multisets.
 func checkDemoFindings(t *testing.T, fs []finding.Finding) {
