@@ -131,7 +131,7 @@ func (p *Pipeline) Process(ctx context.Context, job Job) (Result, error) {
 			Format: job.Format, Reason: err.Error(),
 		})
 		r.pendQuar++
-		err = r.commit(ctx, 1, true)
+		err = r.commit(ctx, 0, true) // position 0: a file that changes is read again from the start
 		p.metrics.object(job.Source, "quarantined")
 		return r.res, err
 	}

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/picket-dev/picket/internal/finding"
 )
@@ -113,7 +114,9 @@ func Clean(s string) string {
 	const max = 80
 	clean := true
 	for _, r := range s {
-		if !unicode.IsPrint(r) || r == '\t' {
+		// RuneError also stands for an invalid byte, which must not reach
+		// the terminal raw (0x9b is CSI to some, 0xff tabwriter's escape).
+		if !unicode.IsPrint(r) || r == '\t' || r == utf8.RuneError {
 			clean = false
 			break
 		}

@@ -137,16 +137,23 @@ func Walk(paths []string, include Matcher) ([]Object, error) {
 
 func walkDir(root string, include Matcher) ([]Object, error) {
 	var out []Object
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	// WalkDir does not follow a root that is a symlink (it would list
+	// nothing); with a trailing separator the link is resolved, and the
+	// keys still begin with the path as given.
+	start := root
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		start = root + string(filepath.Separator)
+	}
+	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p == root {
+			if p == start {
 				return err
 			}
 			// A directory that vanished or cannot be read: skip it, keep walking.
 			return nil
 		}
 		name := d.Name()
-		if p != root && strings.HasPrefix(name, ".") {
+		if p != start && strings.HasPrefix(name, ".") {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}

@@ -11,6 +11,7 @@
 package cloudtrail
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,10 @@ type Decoder struct {
 	p     fastjson.Parser // the record or envelope
 	inner fastjson.Parser // a record held as a string (CloudTrailEvent)
 	ev    event.Event
+
+	whole   []byte // a container file read whole (see whole.go)
+	spans   []int  // start, end of each of its records
+	noWhole bool   // always stream (tests compare the two paths)
 }
 
 // New returns a CloudTrail decoder.
@@ -44,8 +49,18 @@ func New() decode.Decoder { return &Decoder{} }
 var errSkip = errors.New("skipped")
 
 // Decode implements decode.Decoder.
-func (d *Decoder) Decode(ctx context.Context, r io.Reader, o decode.Options, h decode.Handler) (decode.Stats, error) {
-	var st decode.Stats
+func (d *Decoder) Decode(ctx context.Context, r io.Reader, o decode.Options, h decode.Handler) (st decode.Stats, err error) {
+	if !d.noWhole {
+		buf, rest, whole := d.readWhole(r)
+		if whole {
+			st, err := d.decodeWhole(ctx, buf, o, h)
+			if err != errFallback {
+				return st, err
+			}
+			rest = bytes.NewReader(buf)
+		}
+		r = rest
+	}
 	if d.sc == nil || d.max != o.MaxRecordBytes {
 		d.sc = jsonstream.NewScanner(r, o.MaxRecordBytes, "Records", "Events")
 		d.max = o.MaxRecordBytes

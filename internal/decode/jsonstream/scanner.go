@@ -157,12 +157,24 @@ func (s *Scanner) containerStart() int {
 	if len(s.containers) == 0 {
 		return 0
 	}
-	const look = 128
-	for s.end-s.pos < look && s.fill() {
+	for s.end-s.pos < ContainerLookahead && s.fill() {
 	}
-	b := s.buf[s.pos:s.end]
-	if len(b) > look {
-		b = b[:look]
+	return ContainerStart(s.buf[s.pos:s.end], s.containers...)
+}
+
+// ContainerLookahead is how many bytes ContainerStart needs to see.
+const ContainerLookahead = 128
+
+// ContainerStart reports whether b (starting at an object's '{') opens a
+// container: an object whose first key is one of containers and whose value
+// is an array. It returns the index just past the array's '[', or 0. Only
+// the first ContainerLookahead bytes are looked at.
+func ContainerStart(b []byte, containers ...string) int {
+	if len(b) > ContainerLookahead {
+		b = b[:ContainerLookahead]
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return 0
 	}
 	i := 1
 	i += wsLen(b[i:])
@@ -175,7 +187,7 @@ func (s *Scanner) containerStart() int {
 	}
 	key := b[i+1 : i+1+j]
 	found := false
-	for _, c := range s.containers {
+	for _, c := range containers {
 		if string(key) == c {
 			found = true
 			break
@@ -196,6 +208,24 @@ func (s *Scanner) containerStart() int {
 	}
 	return i + 1
 }
+
+// ValueLen returns the length of the JSON object, array or string at the
+// start of b, found the way the Scanner splits records (strings and
+// brackets, not a full parse), or -1 when b ends first or is unbalanced.
+func ValueLen(b []byte) int {
+	if len(b) == 0 || (b[0] != '{' && b[0] != '[' && b[0] != '"') {
+		return -1
+	}
+	var st spanState
+	n, end := scanSpan(b, 0, &st)
+	if end != spanDone {
+		return -1
+	}
+	return n
+}
+
+// SkipSpace returns the number of JSON whitespace bytes at the start of b.
+func SkipSpace(b []byte) int { return wsLen(b) }
 
 func wsLen(b []byte) int {
 	n := 0
