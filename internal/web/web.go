@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/finding"
@@ -259,7 +260,8 @@ type FindingDetail struct {
 }
 
 // Evidence is a stored raw event as the API shows it: the record inline as
-// JSON when it is JSON, as a string otherwise.
+// JSON when it is JSON (in UTF-8, as RFC 8259 requires), as a string
+// otherwise.
 type Evidence struct {
 	finding.Evidence
 	Raw any `json:"raw"`
@@ -270,7 +272,10 @@ func EvidenceView(evs []finding.Evidence) []Evidence {
 	out := make([]Evidence, len(evs))
 	for i, e := range evs {
 		out[i].Evidence = e
-		if json.Valid(e.Raw) {
+		// json.Valid accepts bytes that are not UTF-8 inside strings, and a
+		// RawMessage is written out as is: embedding those would make the
+		// whole response invalid UTF-8.
+		if json.Valid(e.Raw) && utf8.Valid(e.Raw) {
 			out[i].Raw = json.RawMessage(e.Raw)
 		} else {
 			out[i].Raw = string(e.Raw)

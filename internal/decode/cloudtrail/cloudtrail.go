@@ -11,7 +11,6 @@
 package cloudtrail
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -36,10 +35,6 @@ type Decoder struct {
 	p     fastjson.Parser // the record or envelope
 	inner fastjson.Parser // a record held as a string (CloudTrailEvent)
 	ev    event.Event
-
-	whole   []byte // a container file read whole (see whole.go)
-	spans   []int  // start, end of each of its records
-	noWhole bool   // always stream (tests compare the two paths)
 }
 
 // New returns a CloudTrail decoder.
@@ -50,17 +45,6 @@ var errSkip = errors.New("skipped")
 
 // Decode implements decode.Decoder.
 func (d *Decoder) Decode(ctx context.Context, r io.Reader, o decode.Options, h decode.Handler) (st decode.Stats, err error) {
-	if !d.noWhole {
-		buf, rest, whole := d.readWhole(r)
-		if whole {
-			st, err := d.decodeWhole(ctx, buf, o, h)
-			if err != errFallback {
-				return st, err
-			}
-			rest = bytes.NewReader(buf)
-		}
-		r = rest
-	}
 	if d.sc == nil || d.max != o.MaxRecordBytes {
 		d.sc = jsonstream.NewScanner(r, o.MaxRecordBytes, "Records", "Events")
 		d.max = o.MaxRecordBytes

@@ -209,24 +209,6 @@ func ContainerStart(b []byte, containers ...string) int {
 	return i + 1
 }
 
-// ValueLen returns the length of the JSON object, array or string at the
-// start of b, found the way the Scanner splits records (strings and
-// brackets, not a full parse), or -1 when b ends first or is unbalanced.
-func ValueLen(b []byte) int {
-	if len(b) == 0 || (b[0] != '{' && b[0] != '[' && b[0] != '"') {
-		return -1
-	}
-	var st spanState
-	n, end := scanSpan(b, 0, &st)
-	if end != spanDone {
-		return -1
-	}
-	return n
-}
-
-// SkipSpace returns the number of JSON whitespace bytes at the start of b.
-func SkipSpace(b []byte) int { return wsLen(b) }
-
 func wsLen(b []byte) int {
 	n := 0
 	for n < len(b) && (b[n] == ' ' || b[n] == '\n' || b[n] == '\r' || b[n] == '\t') {
