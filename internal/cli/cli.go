@@ -96,15 +96,16 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		// Parse consumes a "--" it stops at: everything after it is positional.
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
 			return pos, nil
 		}
-		if args[0] == "--" && len(args) > 0 {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
 }
 
@@ -139,8 +140,8 @@ func loadConfig(env Env, path string, validate func(*config.Config) error) (*con
 		return nil, false
 	}
 	c, err := config.Load(path)
-	if err == nil {
-		err = validate(c)
+	if c != nil {
+		err = config.Merge(err, validate(c))
 	}
 	if err != nil {
 		printProblems(env.Stderr, path, err)

@@ -48,8 +48,9 @@ func cmdCheckConfig(_ context.Context, env Env, args []string) int {
 		return flagErr(err)
 	}
 	c, err := config.Load(*cfgPath)
-	if err == nil {
-		err = app.Validate(c)
+	if c != nil {
+		// Decoding problems and validation problems, reported together.
+		err = config.Merge(err, app.Validate(c))
 	}
 	if err != nil {
 		printProblems(env.Stdout, *cfgPath, err)
@@ -63,7 +64,7 @@ func cmdScan(ctx context.Context, env Env, args []string) int {
 	fs := newFlags(env, "scan", "[flags] PATH...")
 	format := fs.String("format", "table", "output format: table, json or jsonl")
 	failOn := fs.String("fail-on", "", "exit 1 when a finding is at or above this severity: low, medium, high or critical")
-	sel := fs.String("select", "", `detectors by name or tag, e.g. "+cloudtrail,-noisy"`)
+	sel := fs.String("select", "", `detectors by name or tag, e.g. "+cloudtrail,-pentest"`)
 	inFormat := fs.String("input-format", "cloudtrail", "log format of the files")
 	include := fs.String("include", strings.Join(config.DefaultInclude, ","), "file name patterns read from directories, comma-separated")
 	showQ := fs.Bool("quarantine", false, "list the quarantined records on stderr")
@@ -101,7 +102,7 @@ func cmdScan(ctx context.Context, env Env, args []string) int {
 		if *showQ {
 			for _, q := range rep.Quarantine {
 				fmt.Fprintf(env.Stderr, "  quarantined %s record %d (line %d, offset %d): %s\n",
-					report.Clean(q.Origin.Path), q.Origin.Index, q.Origin.Line, q.Origin.Offset, report.Clean(q.Reason))
+					report.Escape(q.Origin.Path), q.Origin.Index, q.Origin.Line, q.Origin.Offset, report.Clean(q.Reason))
 			}
 			if int64(len(rep.Quarantine)) < s.Quarantined {
 				fmt.Fprintf(env.Stderr, "  … and %d more\n", s.Quarantined-int64(len(rep.Quarantine)))
@@ -111,7 +112,7 @@ func cmdScan(ctx context.Context, env Env, args []string) int {
 		}
 	}
 	for _, e := range rep.Errors {
-		fmt.Fprintf(env.Stderr, "picket: %s\n", report.Clean(e.Error()))
+		fmt.Fprintf(env.Stderr, "picket: %s\n", report.Escape(e.Error()))
 	}
 	if threshold != 0 {
 		for i := range rep.Findings {

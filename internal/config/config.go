@@ -120,29 +120,40 @@ func Default() *Config {
 	return c
 }
 
-// Load reads, decodes and resolves a config file. Decoding errors (syntax,
-// unknown keys, wrong types) are returned together; Validate is separate so
-// check-config can report both kinds at once.
+// Load reads, decodes and resolves a config file. Decoding problems
+// (syntax, unknown keys, wrong types) are returned as Problems; when the
+// file could still be decoded in part (unknown keys, wrong types), the
+// config is returned too, so that check-config can report its Validate
+// problems along with them.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	c, err := Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if c != nil {
+		c.path = path
 	}
-	c.path = path
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
 	return c, nil
 }
 
-// Parse decodes YAML strictly and fills defaults.
+// Parse decodes YAML strictly and fills defaults. On unknown keys or wrong
+// types it returns the config decoded from the rest along with the
+// problems; on a syntax error, only the problem.
 func Parse(b []byte) (*Config, error) {
 	c := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
+	var derr error
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, decodeError(err)
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, decodeError(err)
+		}
+		derr = decodeError(err)
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err == nil {
@@ -150,7 +161,7 @@ func Parse(b []byte) (*Config, error) {
 		indexLines(&root, "", c.lines)
 	}
 	c.applyDefaults()
-	return c, nil
+	return c, derr
 }
 
 // decodeError turns yaml's errors into one problem per line.
@@ -242,8 +253,8 @@ func (c *Config) applyDefaults() {
 		if s.PollInterval == 0 {
 			s.PollInterval = DefaultPollInterval
 		}
-		if s.Settle == 0 {
-			s.Settle = DefaultSettle
+		if s.Settle == 0 && c.lines[fmt.Sprintf("sources[%d].settle", i)] == 0 {
+			s.Settle = DefaultSettle // unset; an explicit 0s reads files as soon as they are seen
 		}
 	}
 }
@@ -438,4 +449,37 @@ func splitHostPort(s string) (string, string, error) {
 		return "", "", fmt.Errorf("bad port %q", port)
 	}
 	return s[:i], port, nil
+}
+
+// Merge combines decoding and validation errors into one error: every
+// Problem in one list ordered by line, or, when an error is not a list of
+// problems (a file that cannot be read), all of them joined.
+func Merge(errs ...error) error {
+	var ps Problems
+	var other []error
+	for _, err := range errs {
+		var p Problems
+		switch {
+		case err == nil:
+		case errors.As(err, &p):
+			ps = append(ps, p...)
+		default:
+			other = append(other, err)
+		}
+	}
+	if len(other) > 0 {
+		return errors.Join(append(other, nilIfEmpty(ps))...)
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+	return ps
+}
+
+func nilIfEmpty(ps Problems) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return ps
 }

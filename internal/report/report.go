@@ -112,25 +112,28 @@ func Actor(f *finding.Finding) string {
 // non-printable characters are escaped, and long values are shortened.
 func Clean(s string) string {
 	const max = 80
-	clean := true
-	for _, r := range s {
-		// RuneError also stands for an invalid byte, which must not reach
-		// the terminal raw (0x9b is CSI to some, 0xff tabwriter's escape).
-		if !unicode.IsPrint(r) || r == '\t' || r == utf8.RuneError {
-			clean = false
-			break
-		}
-	}
-	if !clean {
-		q := strconv.QuoteToGraphic(s)
-		s = q[1 : len(q)-1]
-	}
+	s = Escape(s)
 	if len(s) > max {
 		cut := max - 1
 		for cut > 0 && !isRuneStart(s[cut]) {
 			cut--
 		}
 		s = s[:cut] + "…"
+	}
+	return s
+}
+
+// Escape escapes the control and other non-printable characters of s
+// (and invalid UTF-8), leaving its length otherwise alone: for paths and
+// errors, where a shortened value would hide what it names.
+func Escape(s string) string {
+	for _, r := range s {
+		// RuneError also stands for an invalid byte, which must not reach
+		// the terminal raw (0x9b is CSI to some, 0xff tabwriter's escape).
+		if !unicode.IsPrint(r) || r == '\t' || r == utf8.RuneError {
+			q := strconv.QuoteToGraphic(s)
+			return q[1 : len(q)-1]
+		}
 	}
 	return s
 }
