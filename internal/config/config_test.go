@@ -176,3 +176,39 @@ func FuzzParse(f *testing.F) {
 		_ = c.Validate(Checks{Env: env(nil)})
 	})
 }
+
+func TestSettleZeroIsKept(t *testing.T) {
+	c, err := Parse([]byte("sources:\n  - {name: a, type: stdin, settle: 0s}\n  - {name: b, type: stdin}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sources[0].Settle != 0 || c.Sources[1].Settle != DefaultSettle {
+		t.Errorf("settle %v and %v, want 0 and %v", c.Sources[0].Settle, c.Sources[1].Settle, DefaultSettle)
+	}
+}
+
+// Unknown keys do not hide the other problems: the rest is decoded, so
+// Validate can report on it too, and Merge orders everything by line.
+func TestDecodeAndValidateProblemsTogether(t *testing.T) {
+	c, err := Parse([]byte("log:\n  level: loud\n  colour: blue\nstore:\n  driver: oracle\n"))
+	if c == nil {
+		t.Fatalf("no partial config: %v", err)
+	}
+	all := Merge(err, c.Validate(checks))
+	var ps Problems
+	if !errors.As(all, &ps) || len(ps) != 3 {
+		t.Fatalf("problems %v", all)
+	}
+	if ps[0].Line != 2 || ps[1].Line != 3 || ps[2].Line != 5 || !strings.Contains(ps[1].Msg, "colour") {
+		t.Errorf("problems out of order or missing: %v", ps)
+	}
+	if _, err := Parse([]byte("log: [unclosed")); err == nil {
+		t.Error("syntax error accepted")
+	}
+	if Merge(nil, nil) != nil {
+		t.Error("Merge of nothing is not nil")
+	}
+	if err := Merge(errors.New("disk on fire"), ps); !strings.Contains(err.Error(), "disk on fire") || !strings.Contains(err.Error(), "oracle") {
+		t.Errorf("Merge lost an error: %v", err)
+	}
+}
