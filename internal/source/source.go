@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -49,34 +50,65 @@ func (o Object) Open() (io.ReadCloser, error) {
 
 // Decompress wraps rc in a gzip reader when its content starts with the
 // gzip magic bytes. A corrupt gzip header is an error; a stream truncated
-// later fails on Read, where the decoder quarantines what is left.
+// later fails on Read, where the decoder quarantines what is left. The
+// buffers are pooled and returned on Close, so reading many small files
+// makes little garbage.
 func Decompress(rc io.ReadCloser) (io.ReadCloser, error) {
-	br := bufio.NewReaderSize(rc, 64<<10)
+	br := bufPool.Get().(*bufio.Reader)
+	br.Reset(rc)
+	release := func() { br.Reset(nil); bufPool.Put(br) }
 	magic, err := br.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
+		release()
 		rc.Close()
 		return nil, err
 	}
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		zr, _ := gzPool.Get().(*gzip.Reader)
+		if zr == nil {
+			zr, err = gzip.NewReader(br)
+		} else {
+			err = zr.Reset(br)
+		}
 		if err != nil {
+			release()
 			rc.Close()
 			return nil, fmt.Errorf("%w: %v", ErrBadGzip, err)
 		}
-		return &readCloser{Reader: zr, close: func() error { zr.Close(); return rc.Close() }}, nil
+		return &readCloser{Reader: zr, close: func() error {
+			zr.Close()
+			gzPool.Put(zr)
+			release()
+			return rc.Close()
+		}}, nil
 	}
-	return &readCloser{Reader: br, close: rc.Close}, nil
+	return &readCloser{Reader: br, close: func() error { release(); return rc.Close() }}, nil
 }
+
+var (
+	bufPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+	gzPool  sync.Pool // *gzip.Reader
+)
 
 // ErrBadGzip marks a file that starts like gzip but whose header is corrupt.
 var ErrBadGzip = errors.New("bad gzip header")
 
 type readCloser struct {
 	io.Reader
-	close func() error
+	close  func() error
+	closed bool
 }
 
-func (r *readCloser) Close() error { return r.close() }
+// Close releases the reader; closing twice is harmless (the buffers go
+// back to their pools once).
+func (r *readCloser) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.Reader = nil
+	return r.close()
+}
 
 // FileObject describes one file on disk.
 func FileObject(p string, fi fs.FileInfo) Object {

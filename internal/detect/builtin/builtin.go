@@ -25,7 +25,7 @@ func All() []detect.Detector {
 		cloudTrailLoggingDisabled(),
 		passwordPolicyChange(),
 		rootCredentialUsage{},
-		pentestUserAgent{},
+		newPentestUserAgent(),
 		accountBlockPublicAccessDisabled(),
 		bucketBlockPublicAccessDisabled(),
 		bucketAccessGranted(),

@@ -172,14 +172,38 @@ func (r rootCredentialUsage) Detect(_ context.Context, e *event.Event, out []fin
 // PenTest:{IAMUser,S3}/{Kali,Parrot,Pentoo}Linux — a call from a penetration
 // testing distribution, recognised by its name in the user agent's platform
 // part (kernel release, distribution or exe tags).
-type pentestUserAgent struct{}
+// pentestUserAgent remembers what it found in each user agent: a fleet
+// sends the same few user agents over and over, and looking one up costs a
+// fifth of scanning it.
+type pentestUserAgent struct {
+	seen map[string]string // user agent → distribution ("" for none)
+}
+
+func newPentestUserAgent() *pentestUserAgent {
+	return &pentestUserAgent{seen: map[string]string{}}
+}
+
+// maxSeenUserAgents bounds the memo; it is cleared when full.
+const maxSeenUserAgents = 4096
+
+func (p *pentestUserAgent) distro(ua string) string {
+	if d, ok := p.seen[ua]; ok {
+		return d
+	}
+	d := pentestDistro(ua)
+	if len(p.seen) >= maxSeenUserAgents {
+		clear(p.seen)
+	}
+	p.seen[strings.Clone(ua)] = d
+	return d
+}
 
 var pentestTypes = []string{
 	"PenTest:IAMUser/KaliLinux", "PenTest:IAMUser/ParrotLinux", "PenTest:IAMUser/PentooLinux",
 	"PenTest:S3/KaliLinux", "PenTest:S3/ParrotLinux", "PenTest:S3/PentooLinux",
 }
 
-func (pentestUserAgent) Info() detect.Info {
+func (*pentestUserAgent) Info() detect.Info {
 	return detect.Info{
 		Name:        "PenTest:UserAgent",
 		Description: "An API call came from Kali, Parrot or Pentoo Linux (user agent).",
@@ -189,8 +213,8 @@ func (pentestUserAgent) Info() detect.Info {
 	}
 }
 
-func (p pentestUserAgent) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
-	distro := pentestDistro(e.Actor.UserAgent)
+func (p *pentestUserAgent) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
+	distro := p.distro(e.Actor.UserAgent)
 	if distro == "" || e.Actor.Type == "AWSService" {
 		return out
 	}
