@@ -1,11 +1,15 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"text/tabwriter"
 	"time"
 )
@@ -13,12 +17,15 @@ import (
 // ScanFunc scans files and returns how many events it decoded and how many
 // findings it produced. It is app.Scan in the binary; the bench package
 // does not import the app, so the app's tests can use the corpus.
-type ScanFunc func(ctx context.Context, paths []string) (events int64, findings int, err error)
+type ScanFunc func(ctx context.Context, paths []string) (events int64, findings int, bytes int64, err error)
 
 // RunOptions configure Run.
 type RunOptions struct {
 	Records int    // corpus size; 0 means DefaultRecords
 	Dir     string // corpus directory; "" means a temporary one, removed after
+	// Corpus, when set, is an existing directory of log files (real
+	// CloudTrail, say) measured as it is instead of a generated corpus.
+	Corpus string
 	Cores   int    // GOMAXPROCS while measuring; 0 means 1
 	Rounds  int    // measured rounds per variant (the best is kept); 0 means 3
 }
@@ -32,6 +39,9 @@ type Result struct {
 	JSONBytes      int64 // uncompressed JSON bytes
 	Elapsed        time.Duration
 	Mallocs, Bytes uint64 // heap allocations and bytes during the run
+	decoded        int64  // decompressed bytes the scan read
+	// Median is the median round's time (Elapsed is the fastest round's).
+	Median time.Duration
 }
 
 // EventsPerSec is the throughput in events per second.
@@ -43,8 +53,9 @@ func (r Result) MBPerSec() float64 { return float64(r.JSONBytes) / 1e6 / r.Elaps
 // AllocsPerEvent is heap allocations per event.
 func (r Result) AllocsPerEvent() float64 { return float64(r.Mallocs) / float64(r.Records) }
 
-// Run writes (or reuses) a corpus as plain .json and as .json.gz, scans each
-// with scan on o.Cores cores, and reports the best of o.Rounds rounds.
+// Run writes a corpus as plain .json and as .json.gz (or takes o.Corpus as
+// it is), scans each o.Rounds times with scan on o.Cores cores, and reports
+// the fastest round along with the median round's time.
 func Run(ctx context.Context, o RunOptions, scan ScanFunc, log io.Writer) ([]Result, error) {
 	if o.Records <= 0 {
 		o.Records = DefaultRecords
@@ -54,6 +65,9 @@ func Run(ctx context.Context, o RunOptions, scan ScanFunc, log io.Writer) ([]Res
 	}
 	if o.Rounds <= 0 {
 		o.Rounds = 3
+	}
+	if o.Corpus != "" {
+		return runCorpus(ctx, o, scan, log)
 	}
 	dir := o.Dir
 	if dir == "" {
@@ -82,21 +96,63 @@ func Run(ctx context.Context, o RunOptions, scan ScanFunc, log io.Writer) ([]Res
 				onDisk += fi.Size()
 			}
 		}
-		best := Result{Name: name, FileBytes: onDisk, JSONBytes: jsonBytes}
-		for round := range o.Rounds {
-			r, err := measure(ctx, vdir, o.Cores, scan)
-			if err != nil {
-				return nil, err
-			}
-			r.Name, r.FileBytes, r.JSONBytes = name, onDisk, jsonBytes
-			fmt.Fprintf(log, "  round %d: %d events in %s (%.0f events/s)\n", round+1, r.Records, r.Elapsed.Round(time.Millisecond), r.EventsPerSec())
-			if round == 0 || r.Elapsed < best.Elapsed {
-				best = r
-			}
+		flush()
+		rs, err := rounds(ctx, vdir, o, scan, log)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, best)
+		for i := range rs {
+			rs[i].Name, rs[i].FileBytes, rs[i].JSONBytes = name, onDisk, jsonBytes
+		}
+		out = append(out, summarize(rs))
 	}
 	return out, nil
+}
+
+// runCorpus measures scanning an existing directory.
+func runCorpus(ctx context.Context, o RunOptions, scan ScanFunc, log io.Writer) ([]Result, error) {
+	var onDisk int64
+	err := filepath.WalkDir(o.Corpus, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				onDisk += fi.Size()
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rs, err := rounds(ctx, o.Corpus, o, scan, log)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rs {
+		rs[i].Name, rs[i].FileBytes, rs[i].JSONBytes = filepath.Base(o.Corpus), onDisk, rs[i].decoded
+	}
+	return []Result{summarize(rs)}, nil
+}
+
+// rounds measures o.Rounds scans of dir.
+func rounds(ctx context.Context, dir string, o RunOptions, scan ScanFunc, log io.Writer) ([]Result, error) {
+	var rs []Result
+	for round := range o.Rounds {
+		r, err := measure(ctx, dir, o.Cores, scan)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(log, "  round %d: %d events in %s (%.0f events/s)\n", round+1, r.Records, r.Elapsed.Round(time.Millisecond), r.EventsPerSec())
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
+// summarize keeps the fastest round and notes the median one's time.
+func summarize(rs []Result) Result {
+	slices.SortFunc(rs, func(a, b Result) int { return cmp.Compare(a.Elapsed, b.Elapsed) })
+	best := rs[0]
+	best.Median = rs[len(rs)/2].Elapsed
+	return best
 }
 
 func measure(ctx context.Context, dir string, cores int, scan ScanFunc) (Result, error) {
@@ -106,13 +162,13 @@ func measure(ctx context.Context, dir string, cores int, scan ScanFunc) (Result,
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	events, findings, err := scan(ctx, []string{dir})
+	events, findings, decoded, err := scan(ctx, []string{dir})
 	elapsed := time.Since(start)
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Records: events, Findings: findings, Elapsed: elapsed,
+	return Result{Records: events, Findings: findings, Elapsed: elapsed, decoded: decoded,
 		Mallocs: after.Mallocs - before.Mallocs, Bytes: after.TotalAlloc - before.TotalAlloc}, nil
 }
 
@@ -120,11 +176,11 @@ func measure(ctx context.Context, dir string, cores int, scan ScanFunc) (Result,
 func Print(w io.Writer, cores int, rs []Result) {
 	fmt.Fprintf(w, "\npicket scan, all built-in detectors, GOMAXPROCS=%d, %s/%s, %s\n", cores, runtime.GOOS, runtime.GOARCH, runtime.Version())
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "input\tevents\tfindings\tMB (json)\tMB (disk)\tseconds\tevents/s\tMB/s\tallocs/event\tB/event\t")
+	fmt.Fprintln(tw, "input\tevents\tfindings\tMB (json)\tMB (disk)\tseconds\tevents/s\tmedian events/s\tMB/s\tallocs/event\tB/event\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.3f\t%.0f\t%.1f\t%.2f\t%.0f\t\n", r.Name, r.Records, r.Findings,
-			float64(r.JSONBytes)/1e6, float64(r.FileBytes)/1e6, r.Elapsed.Seconds(), r.EventsPerSec(), r.MBPerSec(),
-			r.AllocsPerEvent(), float64(r.Bytes)/float64(r.Records))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.3f\t%.0f\t%.0f\t%.1f\t%.2f\t%.0f\t\n", r.Name, r.Records, r.Findings,
+			float64(r.JSONBytes)/1e6, float64(r.FileBytes)/1e6, r.Elapsed.Seconds(), r.EventsPerSec(),
+			float64(r.Records)/r.Median.Seconds(), r.MBPerSec(), r.AllocsPerEvent(), float64(r.Bytes)/float64(r.Records))
 	}
 	tw.Flush()
 }

@@ -156,6 +156,7 @@ func cmdBench(ctx context.Context, env Env, args []string) int {
 	fs := newFlags(env, "bench", "[flags]")
 	records := fs.Int("records", bench.DefaultRecords, "CloudTrail records in the corpus")
 	dir := fs.String("dir", "", "where to write the corpus (default: a temporary directory, removed after)")
+	corpus := fs.String("corpus", "", "measure this directory of log files instead of a generated corpus")
 	cores := fs.Int("cores", 1, "GOMAXPROCS while measuring")
 	rounds := fs.Int("rounds", 3, "measured rounds per input (the fastest is reported)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured rounds to this file")
@@ -173,17 +174,17 @@ func cmdBench(ctx context.Context, env Env, args []string) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	scan := func(ctx context.Context, paths []string) (int64, int, error) {
+	scan := func(ctx context.Context, paths []string) (int64, int, int64, error) {
 		rep, err := app.Scan(ctx, app.ScanOptions{Paths: paths})
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		if len(rep.Errors) > 0 {
-			return 0, 0, rep.Errors[0]
+			return 0, 0, 0, rep.Errors[0]
 		}
-		return rep.Summary.Events, len(rep.Findings), nil
+		return rep.Summary.Events, len(rep.Findings), rep.Summary.Bytes, nil
 	}
-	rs, err := bench.Run(ctx, bench.RunOptions{Records: *records, Dir: *dir, Cores: *cores, Rounds: *rounds}, scan, env.Stderr)
+	rs, err := bench.Run(ctx, bench.RunOptions{Records: *records, Dir: *dir, Corpus: *corpus, Cores: *cores, Rounds: *rounds}, scan, env.Stderr)
 	if err != nil {
 		return fail(env, "bench: %v", err)
 	}
