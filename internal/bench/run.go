@@ -26,8 +26,8 @@ type RunOptions struct {
 	// Corpus, when set, is an existing directory of log files (real
 	// CloudTrail, say) measured as it is instead of a generated corpus.
 	Corpus string
-	Cores   int    // GOMAXPROCS while measuring; 0 means 1
-	Rounds  int    // measured rounds per variant (the best is kept); 0 means 3
+	Cores  int // GOMAXPROCS while measuring; 0 means 1
+	Rounds int // measured rounds per variant (the best is kept); 0 means 3
 }
 
 // Result is one measured variant.
