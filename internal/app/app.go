@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -79,7 +80,8 @@ type App struct {
 	cfg      *config.Config
 	log      *slog.Logger
 	store    store.Store
-	pipe     *pipeline.Pipeline
+	pipe     *pipeline.Pipeline // the sources' pipeline (one goroutine)
+	newPipe  func() *pipeline.Pipeline
 	registry *prometheus.Registry
 	now      func() time.Time
 }
@@ -116,14 +118,20 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := pipeline.NewMetrics(reg)
-	pipe := pipeline.New(Decoders(), detect.NewEngine(selected, o.Now), st, pipeline.Options{
-		BatchSize:      cfg.Pipeline.BatchSize,
-		MaxRecordBytes: cfg.Pipeline.MaxRecordBytes,
-		EvidenceLimit:  cfg.Pipeline.EvidencePerFinding,
-		Now:            o.Now,
-	}, metrics, o.Log)
+	// Each reading goroutine gets its own pipeline: decoders and detectors
+	// keep state and are not shared. Detectors are built anew for each.
+	newPipe := func() *pipeline.Pipeline {
+		dets, _ := Detectors()
+		sel, _ := dets.Select(cfg.Detectors.Select, cfg.Detectors.Disabled)
+		return pipeline.New(Decoders(), detect.NewEngine(sel, o.Now), st, pipeline.Options{
+			BatchSize:      cfg.Pipeline.BatchSize,
+			MaxRecordBytes: cfg.Pipeline.MaxRecordBytes,
+			EvidenceLimit:  cfg.Pipeline.EvidencePerFinding,
+			Now:            o.Now,
+		}, metrics, o.Log)
+	}
 	o.Log.Info("picket ready", "store", cfg.Store.Driver, "detectors", len(selected), "sources", len(cfg.Sources))
-	return &App{cfg: cfg, log: o.Log, store: st, pipe: pipe, registry: reg, now: o.Now}, nil
+	return &App{cfg: cfg, log: o.Log, store: st, pipe: newPipe(), newPipe: newPipe, registry: reg, now: o.Now}, nil
 }
 
 // Store is the app's store.
@@ -173,41 +181,45 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Ingest reads one object of a source through the pipeline, resuming from
-// its checkpoint (and skipping it when it was read to the end unchanged).
+// Ingest reads one object of a source through the pipeline, resuming
+// from its stored checkpoint (and skipping it when it was read to the end
+// and has not changed).
 func (a *App) Ingest(ctx context.Context, src config.SourceConfig, obj source.Object) (pipeline.Result, error) {
-	job := pipeline.Job{Source: src.Name, Format: src.Format, Object: obj, Checkpoint: obj.Key != source.StdinKey}
-	if job.Checkpoint {
+	var stored *store.Checkpoint
+	if src.Type != "stdin" {
 		cp, found, err := a.store.Checkpoint(ctx, src.Name, obj.Key)
 		if err != nil {
 			return pipeline.Result{}, err
 		}
-		start, skip := pipeline.Resume(cp, found, obj)
-		if skip {
-			return pipeline.Result{}, nil
+		if found {
+			stored = &cp
 		}
-		job.Start = start
 	}
-	res, err := a.pipe.Process(ctx, job)
-	if err != nil {
+	return a.ingest(ctx, a.pipe, src, obj, stored)
+}
+
+func (a *App) ingest(ctx context.Context, p *pipeline.Pipeline, src config.SourceConfig, obj source.Object, stored *store.Checkpoint) (pipeline.Result, error) {
+	job := pipeline.Job{Source: src.Name, Format: src.Format, Object: obj, Checkpoint: src.Type != "stdin", Stored: stored}
+	res, err := p.Process(ctx, job)
+	if err != nil || res.Unchanged {
 		return res, err
 	}
 	lvl := slog.LevelDebug
 	if res.Quarantined > 0 || len(res.NewFindings) > 0 {
 		lvl = slog.LevelInfo
 	}
-	a.log.Log(ctx, lvl, "ingested", "source", src.Name, "key", obj.Key, "from", job.Start, "records", res.Records,
+	a.log.Log(ctx, lvl, "ingested", "source", src.Name, "key", obj.Key, "from", res.Start, "records", res.Records,
 		"events", res.Events, "quarantined", res.Quarantined, "occurrences", res.Occurrences, "new_findings", len(res.NewFindings))
 	return res, nil
 }
 
 // Run serves the API (unless disabled) and ingests the configured sources
-// until ctx is done: stdin once, files and directories by polling for new
-// and changed files.
-func (a *App) Run(ctx context.Context, stdin source.Object) error {
+// until ctx is done: stdin in a goroutine of its own (it may never end),
+// files and directories by polling for new and changed files.
+func (a *App) Run(ctx context.Context, stdin io.Reader) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	running := 0
 	if a.cfg.HTTP.Listen != "off" {
 		ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
@@ -218,8 +230,14 @@ func (a *App) Run(ctx context.Context, stdin source.Object) error {
 		running++
 		go func() { errc <- a.Serve(ctx, ln) }()
 	}
+	for _, sc := range a.cfg.Sources {
+		if sc.Type == "stdin" {
+			running++
+			go func() { errc <- a.readStdin(ctx, sc, stdin) }()
+		}
+	}
 	running++
-	go func() { errc <- a.runSources(ctx, stdin) }()
+	go func() { errc <- a.pollSources(ctx) }()
 	var first error
 	for range running {
 		err := <-errc
@@ -231,23 +249,45 @@ func (a *App) Run(ctx context.Context, stdin source.Object) error {
 	return first
 }
 
-// runSources is the ingest loop. One goroutine reads every source in turn:
-// detectors keep per-account state and see each event once, in order.
-func (a *App) runSources(ctx context.Context, stdin source.Object) error {
-	type watched struct {
-		cfg    config.SourceConfig
-		poller *source.Poller
-		next   time.Time
+// readStdin reads a stdin source to its end, with its own pipeline, then
+// waits for ctx.
+func (a *App) readStdin(ctx context.Context, sc config.SourceConfig, r io.Reader) error {
+	if _, err := a.ingest(ctx, a.newPipe(), sc, source.Stdin(ctx, r), nil); err != nil && ctx.Err() == nil {
+		a.log.Error("reading stdin failed", "source", sc.Name, "err", err)
 	}
+	a.log.Info("stdin ended", "source", sc.Name)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// watched is a polled file or directory source.
+type watched struct {
+	cfg    config.SourceConfig
+	poller *source.Poller
+	next   time.Time
+	// cps caches the source's checkpoints, loaded in one query at the
+	// first poll and kept up to date by what this process writes.
+	cps map[string]store.Checkpoint
+	// retry holds objects that failed: when to try again and the backoff.
+	retry map[string]backoff
+}
+
+type backoff struct {
+	at    time.Time
+	delay time.Duration
+}
+
+// maxRetryDelay bounds the backoff of an object that keeps failing.
+const maxRetryDelay = 10 * time.Minute
+
+// pollSources is the ingest loop of file and directory sources. One
+// goroutine reads them in turn: detectors keep per-account state and see
+// each event once, in order.
+func (a *App) pollSources(ctx context.Context) error {
 	var ws []*watched
 	for _, sc := range a.cfg.Sources {
-		switch sc.Type {
-		case "stdin":
-			if _, err := a.Ingest(ctx, sc, stdin); err != nil {
-				a.log.Error("reading stdin failed", "source", sc.Name, "err", err)
-			}
-		case "file", "directory":
-			ws = append(ws, &watched{cfg: sc, poller: &source.Poller{
+		if sc.Type == "file" || sc.Type == "directory" {
+			ws = append(ws, &watched{cfg: sc, retry: map[string]backoff{}, poller: &source.Poller{
 				Paths: []string{sc.Path}, Include: source.Matcher(sc.Include), Settle: sc.Settle, Now: a.now,
 			}})
 		}
@@ -261,18 +301,8 @@ func (a *App) runSources(ctx context.Context, stdin source.Object) error {
 			if a.now().Before(w.next) {
 				continue
 			}
-			objs, err := w.poller.Poll()
-			if err != nil {
-				a.log.Warn("listing source failed", "source", w.cfg.Name, "err", err)
-			}
-			for _, obj := range objs {
-				if _, err := a.Ingest(ctx, w.cfg, obj); err != nil {
-					if ctx.Err() != nil {
-						return ctx.Err()
-					}
-					a.log.Error("ingest failed; will retry", "source", w.cfg.Name, "key", obj.Key, "err", err)
-					w.poller.Forget(obj.Key)
-				}
+			if err := a.poll(ctx, w); err != nil {
+				return err
 			}
 			w.next = a.now().Add(w.cfg.PollInterval)
 		}
@@ -288,4 +318,60 @@ func (a *App) runSources(ctx context.Context, stdin source.Object) error {
 		case <-t.C:
 		}
 	}
+}
+
+// poll reads what is new in one source. It returns only ctx's error.
+func (a *App) poll(ctx context.Context, w *watched) error {
+	if w.cps == nil {
+		cps, err := a.store.Checkpoints(ctx, w.cfg.Name)
+		if err != nil {
+			a.log.Warn("reading checkpoints failed; will retry", "source", w.cfg.Name, "err", err)
+			return ctx.Err()
+		}
+		w.cps = cps
+	}
+	objs, err := w.poller.Poll()
+	if err != nil {
+		a.log.Warn("listing source failed", "source", w.cfg.Name, "err", err)
+	}
+	now := a.now()
+	for key, b := range w.retry {
+		if !now.Before(b.at) {
+			w.poller.Forget(key) // due: the next poll returns it again
+		}
+	}
+	for _, obj := range objs {
+		if b, ok := w.retry[obj.Key]; ok && now.Before(b.at) {
+			continue
+		}
+		var stored *store.Checkpoint
+		if cp, ok := w.cps[obj.Key]; ok {
+			stored = &cp
+		}
+		res, err := a.ingest(ctx, a.pipe, w.cfg, obj, stored)
+		if res.Checkpoint != nil {
+			w.cps[obj.Key] = *res.Checkpoint
+		}
+		switch {
+		case err == nil:
+			delete(w.retry, obj.Key)
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, store.ErrConflict):
+			// Another process moved the checkpoint: read its view and go on
+			// from there at the next poll.
+			a.log.Info("another process is reading this file; resuming from its checkpoint", "source", w.cfg.Name, "key", obj.Key)
+			if cp, ok, cerr := a.store.Checkpoint(ctx, w.cfg.Name, obj.Key); cerr == nil && ok {
+				w.cps[obj.Key] = cp
+			}
+			w.poller.Forget(obj.Key)
+		default:
+			b := w.retry[obj.Key]
+			b.delay = min(max(2*b.delay, w.cfg.PollInterval), maxRetryDelay)
+			b.at = now.Add(b.delay)
+			w.retry[obj.Key] = b
+			a.log.Error("ingest failed", "source", w.cfg.Name, "key", obj.Key, "err", err, "retry_in", b.delay)
+		}
+	}
+	return nil
 }

@@ -303,7 +303,7 @@ sources:
 	defer a.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, source.Stdin(strings.NewReader(""))) }()
+	go func() { done <- a.Run(ctx, strings.NewReader("")) }()
 
 	stop := func(user, trail string, n int) string {
 		var b strings.Builder

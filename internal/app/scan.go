@@ -78,7 +78,7 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanReport, error) {
 	var paths []string
 	for _, p := range o.Paths {
 		if p == source.StdinKey {
-			objs = append(objs, source.Stdin(o.Stdin))
+			objs = append(objs, source.Stdin(ctx, o.Stdin))
 			continue
 		}
 		paths = append(paths, p)

@@ -33,7 +33,7 @@ func cmdRun(ctx context.Context, env Env, args []string) int {
 		return ExitError
 	}
 	defer a.Close()
-	if err := a.Run(ctx, source.Stdin(env.Stdin)); err != nil && ctx.Err() == nil {
+	if err := a.Run(ctx, env.Stdin); err != nil && ctx.Err() == nil {
 		log.Error("stopped", "err", err)
 		return ExitError
 	}
@@ -102,7 +102,7 @@ func cmdScan(ctx context.Context, env Env, args []string) int {
 		if *showQ {
 			for _, q := range rep.Quarantine {
 				fmt.Fprintf(env.Stderr, "  quarantined %s record %d (line %d, offset %d): %s\n",
-					report.Escape(q.Origin.Path), q.Origin.Index, q.Origin.Line, q.Origin.Offset, report.Clean(q.Reason))
+					report.Escape(q.Origin.Path), q.Origin.Index, q.Origin.Line, q.Origin.Offset, report.Escape(q.Reason))
 			}
 			if int64(len(rep.Quarantine)) < s.Quarantined {
 				fmt.Fprintf(env.Stderr, "  … and %d more\n", s.Quarantined-int64(len(rep.Quarantine)))

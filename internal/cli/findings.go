@@ -174,6 +174,7 @@ func findingsArchive(ctx context.Context, env Env, args []string, archived bool)
 		fs.Usage()
 		return ExitError
 	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	s, ok := sf.open(ctx, env)
 	if !ok {
 		return ExitError

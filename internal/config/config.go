@@ -2,6 +2,19 @@
 // errors), defaults, and Validate, which reports every problem at once with
 // the line it is on. Secrets come only from environment variables named in
 // the file (keys ending in _env) and are held in a Secret that never prints.
+//
+// Problems name the key by its path in the file (sources[1].path) and say
+// what was expected in YAML terms: an unknown key is reported as
+// `unknown key "pathh" (did you mean "path"?)`, a value of the wrong type as
+// `must be a duration like 5s, got "soon"`.
+//
+// Relative paths in a config file (data_dir, store.sqlite.path and
+// sources[].path) are relative to the directory the file is in, not to the
+// working directory of the process, so the same file means the same thing
+// to a shell and to a daemon started in /. Load makes them absolute; the
+// default data_dir, picket-data, is then a directory next to the file.
+// Parse, which has no file, leaves them as they are written, as does
+// Default.
 package config
 
 import (
@@ -22,7 +35,8 @@ import (
 
 // Config is the whole configuration.
 type Config struct {
-	// DataDir holds the SQLite database and other local state.
+	// DataDir holds the SQLite database and other local state. Default
+	// picket-data. Relative to the config file's directory (see Load).
 	DataDir   string          `yaml:"data_dir"`
 	Log       LogConfig       `yaml:"log"`
 	Store     StoreConfig     `yaml:"store"`
@@ -54,7 +68,9 @@ type StoreConfig struct {
 
 // SQLiteConfig configures the embedded store.
 type SQLiteConfig struct {
-	Path string `yaml:"path"` // default <data_dir>/picket.db
+	// Path is the database file, default <data_dir>/picket.db. Relative to
+	// the config file's directory (see Load), not to data_dir.
+	Path string `yaml:"path"`
 }
 
 // PostgresConfig configures PostgreSQL. The DSN holds a password, so it is
@@ -89,8 +105,8 @@ type DetectorsConfig struct {
 // SourceConfig is one input.
 type SourceConfig struct {
 	Name         string        `yaml:"name"`
-	Type         string        `yaml:"type"` // directory, file, stdin
-	Path         string        `yaml:"path"`
+	Type         string        `yaml:"type"`    // directory, file, stdin
+	Path         string        `yaml:"path"`    // relative to the config file's directory (see Load)
 	Format       string        `yaml:"format"`  // cloudtrail
 	Include      []string      `yaml:"include"` // glob patterns on file names
 	PollInterval time.Duration `yaml:"poll_interval"`
@@ -125,6 +141,11 @@ func Default() *Config {
 // file could still be decoded in part (unknown keys, wrong types), the
 // config is returned too, so that check-config can report its Validate
 // problems along with them.
+//
+// The relative paths of the file (data_dir, store.sqlite.path,
+// sources[].path, and the defaults derived from data_dir) are made absolute
+// against the directory of path, as named (symbolic links are not
+// followed); absolute paths are left as they are.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -133,6 +154,11 @@ func Load(path string) (*Config, error) {
 	c, err := Parse(b)
 	if c != nil {
 		c.path = path
+		dir := filepath.Dir(path)
+		if abs, aerr := filepath.Abs(dir); aerr == nil {
+			dir = abs
+		}
+		c.resolvePaths(dir)
 	}
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", path, err)
@@ -140,40 +166,63 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
+// resolvePaths makes the relative paths of c relative to dir.
+func (c *Config) resolvePaths(dir string) {
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	abs(&c.DataDir)
+	abs(&c.Store.SQLite.Path)
+	for i := range c.Sources {
+		abs(&c.Sources[i].Path)
+	}
+}
+
 // Parse decodes YAML strictly and fills defaults. On unknown keys or wrong
 // types it returns the config decoded from the rest along with the
-// problems; on a syntax error, only the problem.
+// problems, each naming its key (sources[0].path); on a syntax error, only
+// the problem. Relative paths are left as written: only Load knows what
+// they are relative to.
 func Parse(b []byte) (*Config, error) {
 	c := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	var derr error
+	var te *yaml.TypeError
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		var te *yaml.TypeError
 		if !errors.As(err, &te) {
 			return nil, decodeError(err)
 		}
-		derr = decodeError(err)
 	}
 	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err == nil {
+	rerr := yaml.Unmarshal(b, &root)
+	if rerr == nil {
 		c.lines = map[string]int{}
 		indexLines(&root, "", c.lines)
+	}
+	var derr error
+	if te != nil {
+		// yaml found problems; say which keys they are on.
+		var ps Problems
+		if rerr == nil {
+			ps = checkTree(&root)
+		}
+		if len(ps) == 0 {
+			for _, e := range te.Errors {
+				ps = append(ps, fromYAMLMessage(problemFromYAML(e)))
+			}
+		}
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+		derr = ps
 	}
 	c.applyDefaults()
 	return c, derr
 }
 
-// decodeError turns yaml's errors into one problem per line.
+// decodeError turns a yaml error that stopped decoding (a syntax error)
+// into a problem.
 func decodeError(err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		ps := make(Problems, 0, len(te.Errors))
-		for _, e := range te.Errors {
-			ps = append(ps, problemFromYAML(e))
-		}
-		return ps
-	}
 	return Problems{problemFromYAML(err.Error())}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -164,6 +165,12 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("sources: [{name: a, type: directory, path: ., include: ['[']}]"))
+	f.Add([]byte("sources:\n  - &s {name: a, type: stdin, pathh: x}\n  - <<: *s\n    name: b\n    poll_interval: 5\n"))
+	f.Add([]byte("sources:\n  - pathh: mine\n    <<: [{type: stdin, pathh: x}, {settle: soon}]\n"))
+	f.Add([]byte("log: {level: a, level: b}\nhttp: {listen: [x], \"listen\": y}\n"))
+	f.Add([]byte("pipeline: {batch_size: lots, max_record_bytes: 1e30}\ndetectors: {disabled: [a, [b]], select: {}}\n"))
+	f.Add([]byte("? [a]\n: b\n~: c\n*x : d\n"))
+	f.Add([]byte("- a\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Parse(b)
 		if err != nil {
@@ -171,9 +178,35 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &ps) || len(ps) == 0 {
 				t.Fatalf("Parse error is not Problems: %v", err)
 			}
+			for _, p := range ps {
+				// yaml's phrasing, with Go types, must not get through.
+				if strings.HasPrefix(p.Msg, "cannot unmarshal") || strings.HasPrefix(p.Msg, "field ") {
+					t.Errorf("problem in yaml's words: %v", p)
+				}
+				if strings.HasPrefix(p.Msg, "unknown key") && (p.Field == "" || p.Line == 0) {
+					t.Errorf("unknown key without its field or line: %#v", p)
+				}
+			}
+		} else {
+			_ = c.Validate(Checks{Env: env(nil)})
+		}
+
+		// The tree walk finds a problem exactly when yaml's strict decoder
+		// does, so the fallback to yaml's messages is never needed.
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		serr := dec.Decode(&Config{})
+		var te *yaml.TypeError
+		if serr != nil && !errors.Is(serr, io.EOF) && !errors.As(serr, &te) {
+			return // a syntax error: no tree
+		}
+		var root yaml.Node
+		if yaml.NewDecoder(bytes.NewReader(b)).Decode(&root) != nil {
 			return
 		}
-		_ = c.Validate(Checks{Env: env(nil)})
+		if ps := checkTree(&root); (len(ps) > 0) != (te != nil) {
+			t.Fatalf("tree walk and yaml disagree:\nwalk: %v\nyaml: %v", ps, serr)
+		}
 	})
 }
 

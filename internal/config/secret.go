@@ -15,9 +15,6 @@ func NewSecret(v string) Secret { return Secret{v: v} }
 // Reveal returns the value, for the one place that must use it.
 func (s Secret) Reveal() string { return s.v }
 
-// IsZero reports whether the secret is empty.
-func (s Secret) IsZero() bool { return s.v == "" }
-
 const redacted = "<secret>"
 
 func (s Secret) String() string   { return redacted }

@@ -28,6 +28,13 @@ type Bad struct {
 	Origin event.Origin
 	Reason string
 	Sample []byte
+	// Tail says the stream ended (or failed) inside this record, so nothing
+	// follows it: a file read while it was being written, a truncated gzip
+	// stream. Read again later, the record may be whole.
+	Tail bool
+	// Err is the error behind Reason when there is one, so a handler can
+	// tell bad data from a failing device (an *fs.PathError from the file).
+	Err error
 }
 
 // Options control one Decode call.

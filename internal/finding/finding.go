@@ -156,9 +156,10 @@ func PartitionOf(region string) string {
 	return "aws"
 }
 
-// Merge folds a later occurrence o of the same finding into f: counts add up,
-// the seen window widens, the latest action wins, severity never goes down.
-// Archive state and creation time stay f's.
+// Merge folds another occurrence o of the same finding into f: counts add
+// up, the seen window widens, the latest occurrence's title, description,
+// action and resource win (they describe the same call), severity never
+// goes down. Archive state and creation time stay f's.
 func (f *Finding) Merge(o *Finding) {
 	f.Service.Count += o.Service.Count
 	if o.Service.EventFirstSeen.Before(f.Service.EventFirstSeen) || f.Service.EventFirstSeen.IsZero() {
@@ -168,14 +169,14 @@ func (f *Finding) Merge(o *Finding) {
 		f.Service.EventLastSeen = o.Service.EventLastSeen
 		f.Service.Action = o.Service.Action
 		f.Resource = o.Resource
+		if o.Title != "" {
+			f.Title = o.Title
+		}
 		if o.Description != "" {
 			f.Description = o.Description
 		}
 	}
-	if o.Severity > f.Severity {
-		f.Severity = o.Severity
-		f.Title = o.Title
-	}
+	f.Severity = max(f.Severity, o.Severity)
 	if o.UpdatedAt.After(f.UpdatedAt) {
 		f.UpdatedAt = o.UpdatedAt
 	}

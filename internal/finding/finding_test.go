@@ -93,13 +93,14 @@ func TestMerge(t *testing.T) {
 	if f.Service.Action.ActionType != "first" {
 		t.Error("an earlier occurrence replaced the latest action")
 	}
-	if f.Severity != 5 || f.Title != "medium" || !f.Service.Archived || !f.CreatedAt.Equal(t0) {
+	// The title describes the latest call, as the action does.
+	if f.Severity != 5 || f.Title != "low" || !f.Service.Archived || !f.CreatedAt.Equal(t0) {
 		t.Errorf("severity %v title %q archived %t createdAt %v", f.Severity, f.Title, f.Service.Archived, f.CreatedAt)
 	}
-	later := Finding{Severity: 1, Service: Service{Count: 1, EventFirstSeen: t0.Add(2 * time.Hour), EventLastSeen: t0.Add(2 * time.Hour),
+	later := Finding{Severity: 1, Title: "latest", Service: Service{Count: 1, EventFirstSeen: t0.Add(2 * time.Hour), EventLastSeen: t0.Add(2 * time.Hour),
 		Action: Action{ActionType: "later"}}}
 	f.Merge(&later)
-	if f.Service.Action.ActionType != "later" || f.Severity != 5 || f.Service.Count != 6 {
-		t.Errorf("after a later, lower occurrence: action %q severity %v count %d", f.Service.Action.ActionType, f.Severity, f.Service.Count)
+	if f.Service.Action.ActionType != "later" || f.Title != "latest" || f.Severity != 5 || f.Service.Count != 6 {
+		t.Errorf("after a later, lower occurrence: action %q title %q severity %v count %d", f.Service.Action.ActionType, f.Title, f.Severity, f.Service.Count)
 	}
 }

@@ -93,7 +93,7 @@ func (m *Metrics) committed(r *run, cr store.CommitResult, end time.Time) {
 			m.newFindings.WithLabelValues(r.batch.Findings[i].Type).Inc()
 		}
 	}
-	if mt := r.job.Object.ModTime; !mt.IsZero() {
+	if mt := r.info.ModTime; !mt.IsZero() {
 		m.lag.WithLabelValues(src).Set(end.Sub(mt).Seconds())
 	}
 	if !r.lastEvent.IsZero() {
@@ -103,13 +103,13 @@ func (m *Metrics) committed(r *run, cr store.CommitResult, end time.Time) {
 }
 
 // finished records what only the decoder's final stats know.
-func (m *Metrics) finished(job Job, st decode.Stats) {
+func (m *Metrics) finished(job Job, start int64, st decode.Stats) {
 	if m == nil {
 		return
 	}
 	src := job.Source
-	// Records before job.Start were read by an earlier run: not counted again.
-	m.recordsIn.WithLabelValues(src).Add(float64(max(st.Skipped-min(job.Start, st.Records), 0)))
+	// Records before start were read by an earlier run: not counted again.
+	m.recordsIn.WithLabelValues(src).Add(float64(max(st.Skipped-min(start, st.Records), 0)))
 	m.bytesRead.WithLabelValues(src).Add(float64(st.Bytes))
 }
 

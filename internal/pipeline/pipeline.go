@@ -13,7 +13,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/picket-dev/picket/internal/decode"
@@ -72,33 +74,41 @@ type Job struct {
 	Source string // configured source name ("scan", "demo", "trails", …)
 	Format string // decoder name
 	Object source.Object
-	// Start is the first record to process (resuming from a checkpoint).
-	Start int64
-	// Checkpoint writes the object's progress with every commit. Off for
-	// stdin and offline scans.
+	// Checkpoint writes the object's progress with every commit, in the
+	// same transaction as its findings. Off for stdin and offline scans.
 	Checkpoint bool
+	// Stored is the object's checkpoint as the store has it (nil when it
+	// has none): where to resume, and what the first commit expects to
+	// find, so that two processes reading one file cannot both count it.
+	Stored *store.Checkpoint
 }
 
 // Result says what one Process call did.
 type Result struct {
 	decode.Stats
+	Start       int64    // the record reading started from
+	Unchanged   bool     // the checkpoint says the object was read to the end and it has not changed: nothing was read
 	Occurrences int64    // findings raised, before aggregation
 	NewFindings []string // IDs of findings the sink did not have before
 	Commits     int
+	// Checkpoint is the last checkpoint written (nil when none was).
+	Checkpoint *store.Checkpoint
 }
 
-// Resume decides where to start reading obj given its stored checkpoint:
-// skip it when it was read to the end and has not changed since, start
-// from the checkpoint's position otherwise — or from the beginning when
-// the file shrank (it was replaced, not appended to).
-func Resume(cp store.Checkpoint, found bool, obj source.Object) (start int64, skip bool) {
-	if !found {
+// Resume decides where to start reading an object, given its stored
+// checkpoint and what the opened file says about itself: skip it when it
+// was read to the end and has not changed since; start from the beginning
+// when it is another file (a new FileID) or shrank; otherwise resume from
+// the checkpoint's position (a file appended to, or one read part-way).
+func Resume(cp *store.Checkpoint, info source.Info) (start int64, skip bool) {
+	switch {
+	case cp == nil:
 		return 0, false
-	}
-	if cp.Done && cp.Size == obj.Size && sameTime(cp.ModTime, obj.ModTime) {
+	case cp.FileID != "" && info.FileID != "" && cp.FileID != info.FileID:
+		return 0, false
+	case cp.Done && cp.Size == info.Size && sameTime(cp.ModTime, info.ModTime):
 		return 0, true
-	}
-	if obj.Size >= 0 && obj.Size < cp.Size {
+	case info.Size >= 0 && info.Size < cp.Size:
 		return 0, false
 	}
 	return cp.Position, false
@@ -110,43 +120,80 @@ func sameTime(a, b time.Time) bool {
 }
 
 // Process reads job's object to the end (or until ctx is done), committing
-// every BatchSize records. A corrupt gzip header quarantines the object and
-// marks it done; any other open error is returned and nothing is committed.
-// When ctx is cancelled, what was processed is committed before returning
-// ctx's error, so a shutdown loses no work.
+// every BatchSize records, and, for live streams, whenever the stream
+// pauses. A corrupt gzip header quarantines the object and marks it done;
+// an error opening or reading the file itself is returned, and what was
+// committed before it stands. When ctx is cancelled, what was processed is
+// committed before returning ctx's error, so a shutdown loses no work.
 func (p *Pipeline) Process(ctx context.Context, job Job) (Result, error) {
 	dec, err := p.decoder(job.Format)
 	if err != nil {
 		return Result{}, err
 	}
-	r := &run{p: p, ctx: ctx, job: job, idx: map[string]int{}, evid: map[string]int{}}
-	r.batch.EvidenceLimit = p.opts.EvidenceLimit
 	started := p.opts.Now()
+	rc, info, err := job.Object.OpenInfo()
+	var pathErr *fs.PathError
+	if err != nil && !errors.Is(err, source.ErrBadGzip) {
+		p.metrics.object(job.Source, "error")
+		if errors.As(err, &pathErr) {
+			return Result{}, err // it names the file
+		}
+		return Result{}, fmt.Errorf("opening %s: %w", job.Object.Key, err)
+	}
+	r := &run{p: p, ctx: ctx, job: job, info: info, tail: -1, idx: map[string]int{}, evid: map[string]int{}}
+	r.batch.EvidenceLimit = p.opts.EvidenceLimit
+	if job.Checkpoint {
+		start, skip := Resume(job.Stored, info)
+		if skip {
+			if rc != nil {
+				rc.Close()
+			}
+			r.res.Unchanged, r.res.Checkpoint = true, job.Stored
+			return r.res, nil
+		}
+		r.start, r.next = start, start
+		r.expect = new(int64)
+		if job.Stored != nil {
+			*r.expect = job.Stored.Position
+		}
+		if job.Stored != nil {
+			// Read before: records from start on are decoded anew, and what
+			// was quarantined there (a record cut off while the file was
+			// written, the file it replaces) goes.
+			r.batch.Reread = append(r.batch.Reread, store.Reread{Source: job.Source, Path: job.Object.Key, From: start})
+		}
+	}
+	r.res.Start = r.start
 
-	rc, err := job.Object.Open()
-	if errors.Is(err, source.ErrBadGzip) {
+	if err != nil { // a corrupt gzip header
 		r.res.Records, r.res.Quarantined = 1, 1
 		r.batch.Quarantine = append(r.batch.Quarantine, store.Quarantined{
-			Origin: event.Origin{Source: job.Source, Path: job.Object.Key},
+			Origin: event.Origin{Source: job.Source, Path: job.Object.Key, Index: r.start},
 			Format: job.Format, Reason: err.Error(),
 		})
 		r.pendQuar++
-		err = r.commit(ctx, 0, true) // position 0: a file that changes is read again from the start
+		// The position stays: a file that changes is read again from there.
+		err = r.commit(ctx, r.start, true)
 		p.metrics.object(job.Source, "quarantined")
 		return r.res, err
 	}
-	if err != nil {
-		p.metrics.object(job.Source, "error")
-		return Result{}, fmt.Errorf("opening %s: %w", job.Object.Key, err)
-	}
 	defer rc.Close()
+	job.Object.OnIdle(r.flushIdle)
+	defer job.Object.OnIdle(nil)
 
 	origin := event.Origin{Source: job.Source, Path: job.Object.Key}
-	st, derr := dec.Decode(ctx, rc, decode.Options{Origin: origin, Start: job.Start, MaxRecordBytes: p.opts.MaxRecordBytes}, r)
+	st, derr := dec.Decode(ctx, rc, decode.Options{Origin: origin, Start: r.start, MaxRecordBytes: p.opts.MaxRecordBytes}, r)
 	r.res.Stats = st
+	r.bytes = st.Bytes
 	switch {
 	case derr == nil:
-		err = r.commit(ctx, st.Records, true)
+		end := st.Records
+		if r.tail >= 0 {
+			// The stream ended inside its last record: stop before it, so
+			// that when the file is complete the record is read whole.
+			end = r.tail
+		}
+		err = r.commit(ctx, end, true)
 	case ctx.Err() != nil && r.err == nil:
 		// Shutting down: keep what was done, without the cancelled context.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -157,11 +204,14 @@ func (p *Pipeline) Process(ctx context.Context, job Job) (Result, error) {
 	}
 	if err != nil {
 		p.metrics.object(job.Source, "error")
+		if errors.As(err, &pathErr) || errors.Is(err, context.Canceled) {
+			return r.res, err
+		}
 		return r.res, fmt.Errorf("processing %s: %w", job.Object.Key, err)
 	}
-	p.metrics.finished(job, st)
+	p.metrics.finished(job, r.start, st)
 	p.metrics.object(job.Source, "done")
-	p.log.Debug("object processed", "source", job.Source, "key", job.Object.Key, "records", st.Records,
+	p.log.Debug("object processed", "source", job.Source, "key", job.Object.Key, "from", r.start, "records", st.Records,
 		"events", st.Events, "quarantined", st.Quarantined, "skipped", st.Skipped, "findings", r.res.Occurrences,
 		"took", p.opts.Now().Sub(started))
 	return r.res, nil
@@ -182,17 +232,23 @@ func (p *Pipeline) decoder(format string) (decode.Decoder, error) {
 // run is the decode.Handler of one Process call. It holds the call's
 // context because the Handler interface is called from inside Decode.
 type run struct {
-	p   *Pipeline
-	ctx context.Context
-	job Job
+	p    *Pipeline
+	ctx  context.Context
+	job  Job
+	info source.Info
 
 	batch store.Batch
 	idx   map[string]int // finding ID → index in batch.Findings
 	evid  map[string]int // evidence rows in this batch per finding
 	out   []finding.Finding
 
-	next                 int64 // next record index: the checkpoint position after this record
-	pending              int   // records since the last commit
+	start                int64  // first record read
+	next                 int64  // next record index: the checkpoint position after the records handled
+	tail                 int64  // index of a record the stream ended inside, or -1
+	expect               *int64 // the stored position the next commit expects (nil: unconditional)
+	bytes                int64  // decompressed bytes read, when known
+	lastOffset           int64  // byte offset of the last record handled
+	pending              int    // records since the last commit
 	pendEvents, pendQuar int64
 	lastEvent            time.Time // newest event time seen
 	res                  Result
@@ -200,6 +256,9 @@ type run struct {
 }
 
 func (r *run) Event(e *event.Event) error {
+	if r.err != nil {
+		return r.err
+	}
 	r.out = r.p.engine.Detect(r.ctx, e, r.out[:0])
 	for i := range r.out {
 		r.add(&r.out[i], e)
@@ -208,10 +267,21 @@ func (r *run) Event(e *event.Event) error {
 		r.lastEvent = e.Time
 	}
 	r.pendEvents++
-	return r.advance(e.Origin.Index)
+	r.lastOffset = e.Origin.Offset
+	return r.advance(e.Origin.Index + 1)
 }
 
 func (r *run) Quarantine(b decode.Bad) error {
+	if r.err != nil {
+		return r.err
+	}
+	var pathErr *fs.PathError
+	if errors.As(b.Err, &pathErr) || errors.Is(b.Err, context.Canceled) || errors.Is(b.Err, context.DeadlineExceeded) {
+		// The file could not be read (a failing disk or network mount), or
+		// we are stopping: not bad data. Stop; the object is read again
+		// from the last commit.
+		return b.Err
+	}
 	sample := b.Sample
 	if len(sample) > store.MaxSample {
 		sample = sample[:store.MaxSample]
@@ -220,12 +290,18 @@ func (r *run) Quarantine(b decode.Bad) error {
 		Origin: b.Origin, Format: r.job.Format, Reason: b.Reason, Sample: append([]byte(nil), sample...),
 	})
 	r.pendQuar++
-	return r.advance(b.Origin.Index)
+	r.lastOffset = b.Origin.Offset
+	next := b.Origin.Index + 1
+	if b.Tail {
+		r.tail, next = b.Origin.Index, b.Origin.Index
+	}
+	return r.advance(next)
 }
 
-// advance records that record idx is handled and commits a full batch.
-func (r *run) advance(idx int64) error {
-	r.next = idx + 1
+// advance records that the records before next are handled and commits a
+// full batch.
+func (r *run) advance(next int64) error {
+	r.next = next
 	r.pending++
 	if r.pending < r.p.opts.BatchSize {
 		return nil
@@ -235,6 +311,16 @@ func (r *run) advance(idx int64) error {
 		return err
 	}
 	return nil
+}
+
+// flushIdle commits what a paused live stream has delivered so far.
+func (r *run) flushIdle() {
+	if r.pending == 0 || r.err != nil {
+		return
+	}
+	if err := r.commit(r.ctx, r.next, false); err != nil {
+		r.err = err
+	}
 }
 
 // add folds one raised finding into the batch, with its event as evidence.
@@ -255,7 +341,7 @@ func (r *run) add(f *finding.Finding, e *event.Event) {
 		id = fmt.Sprintf("%s#%d", e.Origin.Path, e.Origin.Index)
 	}
 	r.batch.Evidence = append(r.batch.Evidence, finding.Evidence{
-		FindingID: f.ID, EventID: string([]byte(id)), EventTime: e.Time,
+		FindingID: f.ID, EventID: strings.Clone(id), EventTime: e.Time,
 		Source: e.Origin.Source, Path: e.Origin.Path, Index: e.Origin.Index, Offset: e.Origin.Offset,
 		Raw: append([]byte(nil), e.RawBytes...),
 	})
@@ -267,11 +353,18 @@ func (r *run) commit(ctx context.Context, position int64, done bool) error {
 	b := &r.batch
 	b.Now = now
 	b.Checkpoints = b.Checkpoints[:0]
+	var cp *store.Checkpoint
 	if r.job.Checkpoint {
+		offset := r.lastOffset
+		if done {
+			offset = r.bytes
+		}
 		b.Checkpoints = append(b.Checkpoints, store.Checkpoint{
-			Source: r.job.Source, Key: r.job.Object.Key, Position: position, Size: r.job.Object.Size,
-			ModTime: r.job.Object.ModTime, Done: done, UpdatedAt: now,
+			Source: r.job.Source, Key: r.job.Object.Key, Position: position, Offset: offset,
+			Size: r.info.Size, ModTime: r.info.ModTime, FileID: r.info.FileID, Done: done, UpdatedAt: now,
+			Expect: r.expect,
 		})
+		cp = &b.Checkpoints[0]
 	}
 	if b.Empty() {
 		return nil
@@ -283,7 +376,13 @@ func (r *run) commit(ctx context.Context, position int64, done bool) error {
 	r.res.Commits++
 	r.res.NewFindings = append(r.res.NewFindings, cr.NewFindings...)
 	r.p.metrics.committed(r, cr, r.p.opts.Now())
-	b.Findings, b.Evidence, b.Quarantine = b.Findings[:0], b.Evidence[:0], b.Quarantine[:0]
+	if cp != nil {
+		stored := *cp
+		stored.Expect = nil
+		r.res.Checkpoint = &stored
+		r.expect = &stored.Position
+	}
+	b.Findings, b.Evidence, b.Quarantine, b.Reread = b.Findings[:0], b.Evidence[:0], b.Quarantine[:0], b.Reread[:0]
 	clear(r.idx)
 	clear(r.evid)
 	r.pending, r.pendEvents, r.pendQuar = 0, 0, 0

@@ -192,17 +192,13 @@ func TestResumeAfterFailureIsExact(t *testing.T) {
 		if cp.Done || cp.Position != int64(150*failAfter) {
 			t.Fatalf("failAfter %d: last checkpoint %+v", failAfter, cp)
 		}
-		start, skip := Resume(cp, true, obj)
-		if skip || start != cp.Position {
-			t.Fatalf("Resume = %d, %t", start, skip)
-		}
 		s.failAfter = 0
-		res, err := p.Process(t.Context(), Job{Source: "t", Format: "cloudtrail", Object: obj, Checkpoint: true, Start: start})
+		res, err := p.Process(t.Context(), Job{Source: "t", Format: "cloudtrail", Object: obj, Checkpoint: true, Stored: &cp})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Events != n-start {
-			t.Errorf("resumed run decoded %d events, want %d", res.Events, n-start)
+		if res.Start != cp.Position || res.Events != n-cp.Position {
+			t.Errorf("resumed run started at %d and decoded %d events, want %d and %d", res.Start, res.Events, cp.Position, n-cp.Position)
 		}
 		got, want := s.Findings(), once.Findings()
 		if len(got) != len(want) {
@@ -221,24 +217,26 @@ func TestResumeAfterFailureIsExact(t *testing.T) {
 
 func TestResume(t *testing.T) {
 	mod := time.Date(2026, 10, 1, 0, 0, 0, 123456789, time.UTC)
-	obj := fileObject(t, filepath.Join(t.TempDir(), "f"), 1000, mod)
+	info := source.Info{Size: 1000, ModTime: mod, FileID: "7:42"}
 	tests := []struct {
 		name      string
-		cp        store.Checkpoint
-		found     bool
+		cp        *store.Checkpoint
 		wantStart int64
 		wantSkip  bool
 	}{
-		{"no checkpoint", store.Checkpoint{}, false, 0, false},
-		{"done and unchanged", store.Checkpoint{Position: 40, Size: 1000, ModTime: mod.Truncate(time.Microsecond), Done: true}, true, 0, true},
-		{"done but grown", store.Checkpoint{Position: 40, Size: 900, ModTime: mod, Done: true}, true, 40, false},
-		{"done but touched", store.Checkpoint{Position: 40, Size: 1000, ModTime: mod.Add(-time.Second), Done: true}, true, 40, false},
-		{"part read", store.Checkpoint{Position: 17, Size: 1000, ModTime: mod}, true, 17, false},
-		{"shrunk: replaced", store.Checkpoint{Position: 40, Size: 5000, ModTime: mod, Done: true}, true, 0, false},
+		{"no checkpoint", nil, 0, false},
+		{"done and unchanged", &store.Checkpoint{Position: 40, Size: 1000, ModTime: mod.Truncate(time.Microsecond), FileID: "7:42", Done: true}, 0, true},
+		{"done, unchanged, no file ID stored", &store.Checkpoint{Position: 40, Size: 1000, ModTime: mod, Done: true}, 0, true},
+		{"done but grown", &store.Checkpoint{Position: 40, Size: 900, ModTime: mod, FileID: "7:42", Done: true}, 40, false},
+		{"done but touched", &store.Checkpoint{Position: 40, Size: 1000, ModTime: mod.Add(-time.Second), Done: true}, 40, false},
+		{"part read", &store.Checkpoint{Position: 17, Size: 1000, ModTime: mod, FileID: "7:42"}, 17, false},
+		{"shrunk: replaced", &store.Checkpoint{Position: 40, Size: 5000, ModTime: mod, Done: true}, 0, false},
+		{"replaced by a larger file", &store.Checkpoint{Position: 40, Size: 900, ModTime: mod, FileID: "7:41", Done: true}, 0, false},
+		{"another file, same size and time", &store.Checkpoint{Position: 40, Size: 1000, ModTime: mod, FileID: "7:41", Done: true}, 0, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			start, skip := Resume(tc.cp, tc.found, obj)
+			start, skip := Resume(tc.cp, info)
 			if start != tc.wantStart || skip != tc.wantSkip {
 				t.Errorf("Resume = %d, %t; want %d, %t", start, skip, tc.wantStart, tc.wantSkip)
 			}

@@ -12,6 +12,7 @@ package source
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -33,19 +34,55 @@ const StdinKey = "-"
 // Object is one readable unit of input.
 type Object struct {
 	Key     string    // file path (as given or found), or StdinKey
-	Size    int64     // size on disk; -1 when unknown (stdin)
-	ModTime time.Time // modification time; zero when unknown
+	Size    int64     // size on disk when listed; -1 when unknown (stdin)
+	ModTime time.Time // modification time when listed; zero when unknown
 	open    func() (io.ReadCloser, error)
+	live    *liveReader // stdin
+}
+
+// Info is what an opened object says about itself: the file's size and
+// modification time at the moment it was opened (which may differ from
+// the listing), and its identity.
+type Info struct {
+	Size    int64 // -1 when unknown (stdin)
+	ModTime time.Time
+	// FileID identifies the file (device and inode) where the platform
+	// tells; "" otherwise. A file replaced by another of the same name has
+	// a new FileID.
+	FileID string
 }
 
 // Open returns the object's decompressed content. A gzip stream is
 // recognised by its magic bytes; anything else is returned as is.
 func (o Object) Open() (io.ReadCloser, error) {
+	rc, _, err := o.OpenInfo()
+	return rc, err
+}
+
+// OpenInfo opens the object like Open and says what the opened file is.
+func (o Object) OpenInfo() (io.ReadCloser, Info, error) {
 	rc, err := o.open()
 	if err != nil {
-		return nil, err
+		return nil, Info{}, err
 	}
-	return Decompress(rc)
+	info := Info{Size: o.Size, ModTime: o.ModTime}
+	if st, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil {
+			info = Info{Size: fi.Size(), ModTime: fi.ModTime(), FileID: fileID(fi)}
+		}
+	}
+	d, err := Decompress(rc)
+	return d, info, err
+}
+
+// OnIdle sets f to be called, from the goroutine reading the object, when
+// a live stream (stdin) has had no new data for IdleDelay: a reader can
+// store what it has so far instead of waiting for more. Other objects
+// never call it. nil removes it.
+func (o Object) OnIdle(f func()) {
+	if o.live != nil {
+		o.live.idle = f
+	}
 }
 
 // Decompress wraps rc in a gzip reader when its content starts with the
@@ -115,9 +152,12 @@ func FileObject(p string, fi fs.FileInfo) Object {
 	return Object{Key: p, Size: fi.Size(), ModTime: fi.ModTime(), open: func() (io.ReadCloser, error) { return os.Open(p) }}
 }
 
-// Stdin is the object read from r (standard input). It can be opened once.
-func Stdin(r io.Reader) Object {
-	return Object{Key: StdinKey, Size: -1, open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
+// Stdin is the object read from r (standard input), which can be opened
+// once. Reads return ctx's error as soon as ctx is done, even while r has
+// nothing to read: an idle pipe does not keep the process from stopping.
+func Stdin(ctx context.Context, r io.Reader) Object {
+	l := &liveReader{ctx: ctx, r: r}
+	return Object{Key: StdinKey, Size: -1, live: l, open: func() (io.ReadCloser, error) { return l, nil }}
 }
 
 // Matcher selects file names by glob patterns on the base name. An empty

@@ -318,7 +318,7 @@ func TestDecompressCloses(t *testing.T) {
 
 func TestStdin(t *testing.T) {
 	t.Run("plain", func(t *testing.T) {
-		o := source.Stdin(strings.NewReader("line one\nline two\n"))
+		o := source.Stdin(t.Context(), strings.NewReader("line one\nline two\n"))
 		if o.Key != source.StdinKey {
 			t.Errorf("Key = %q, want StdinKey %q", o.Key, source.StdinKey)
 		}
@@ -334,7 +334,7 @@ func TestStdin(t *testing.T) {
 		}
 	})
 	t.Run("gzip piped in", func(t *testing.T) {
-		o := source.Stdin(bytes.NewReader(gzipped(t, "a\n", "b\n")))
+		o := source.Stdin(t.Context(), bytes.NewReader(gzipped(t, "a\n", "b\n")))
 		got, err := readObject(t, o)
 		if err != nil || string(got) != "a\nb\n" {
 			t.Errorf("read %q, %v; want %q decompressed", got, err, "a\nb\n")

@@ -17,14 +17,22 @@ import (
 // ErrNotFound is returned when a looked-up item does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrConflict is returned by Commit when a conditional checkpoint write
+// (Checkpoint.Expect) finds that another writer moved the checkpoint: the
+// whole batch is rolled back, and the caller reads the object again from
+// the stored checkpoint.
+var ErrConflict = errors.New("checkpoint changed by another writer")
+
 // Store is the persistence seam. Implementations are safe for concurrent use.
 type Store interface {
 	// Commit applies a batch atomically: every finding is merged into the
 	// stored finding with the same ID (count added, seen window widened,
 	// archive state and createdAt kept) or inserted; evidence is added up to
 	// Batch.EvidenceLimit rows per finding (duplicates by event ID ignored);
-	// quarantine records are added (duplicates by origin ignored); and
-	// checkpoints are written. Either all of it is stored or none.
+	// quarantine records are added (duplicates by origin ignored), after
+	// those of Batch.Reread are removed; and checkpoints are written, each
+	// conditionally when its Expect is set. Either all of it is stored or
+	// none.
 	Commit(ctx context.Context, b *Batch) (CommitResult, error)
 
 	// GetFinding returns one finding, or ErrNotFound.
@@ -59,10 +67,15 @@ type Store interface {
 type Batch struct {
 	// Findings are new occurrences; Service.Count is how many occurrences
 	// this batch saw (already aggregated by ID within the batch).
-	Findings      []finding.Finding
-	Evidence      []finding.Evidence
-	Quarantine    []Quarantined
-	Checkpoints   []Checkpoint
+	Findings    []finding.Finding
+	Evidence    []finding.Evidence
+	Quarantine  []Quarantined
+	Checkpoints []Checkpoint
+	// Reread names objects read again from a record on (a file completed
+	// after it was first read while being written): their quarantined
+	// records from that index on are removed, as those records are decoded
+	// anew in this batch.
+	Reread        []Reread
 	EvidenceLimit int       // max evidence rows kept per finding; 0 means DefaultEvidenceLimit
 	Now           time.Time // createdAt/updatedAt of this commit
 }
@@ -72,7 +85,15 @@ const DefaultEvidenceLimit = 10
 
 // Empty reports whether the batch stores nothing.
 func (b *Batch) Empty() bool {
-	return len(b.Findings) == 0 && len(b.Evidence) == 0 && len(b.Quarantine) == 0 && len(b.Checkpoints) == 0
+	return len(b.Findings) == 0 && len(b.Evidence) == 0 && len(b.Quarantine) == 0 && len(b.Checkpoints) == 0 && len(b.Reread) == 0
+}
+
+// Reread says that records of Path in Source from index From on are being
+// read again.
+type Reread struct {
+	Source string
+	Path   string
+	From   int64
 }
 
 // CommitResult says what a commit changed.
@@ -83,14 +104,23 @@ type CommitResult struct {
 
 // Checkpoint records how far a source has read one object (file).
 type Checkpoint struct {
-	Source    string    `json:"source"`
-	Key       string    `json:"key"`      // file path or object key
-	Position  int64     `json:"position"` // records consumed (the next record index to read)
-	Offset    int64     `json:"offset"`   // bytes consumed, for information
-	Size      int64     `json:"size"`     // object size when last read
-	ModTime   time.Time `json:"modTime"`  // object modification time when last read
-	Done      bool      `json:"done"`     // read to the end
+	Source   string    `json:"source"`
+	Key      string    `json:"key"`      // file path or object key
+	Position int64     `json:"position"` // records consumed (the next record index to read)
+	Offset   int64     `json:"offset"`   // bytes consumed, for information
+	Size     int64     `json:"size"`     // object size when last read
+	ModTime  time.Time `json:"modTime"`  // object modification time when last read
+	Done     bool      `json:"done"`     // read to the end
+	// FileID identifies the file that was read (device and inode), so that
+	// a file replaced by another of the same name is read from the start
+	// rather than resumed.
+	FileID    string    `json:"fileId,omitempty"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// Expect, when set, makes the write conditional: Commit fails with
+	// ErrConflict unless the stored position (0 when there is none) equals
+	// *Expect. Two processes reading the same file cannot both count it.
+	// Not stored.
+	Expect *int64 `json:"-"`
 }
 
 // Quarantined is a record (or the rest of a file) that could not be decoded.

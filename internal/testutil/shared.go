@@ -31,17 +31,6 @@ func SharedData(t testing.TB, rel ...string) string {
 	return p
 }
 
-// ModuleRoot returns the directory holding go.mod, walking up from the
-// working directory.
-func ModuleRoot(t testing.TB) string {
-	t.Helper()
-	mod, ok := moduleRoot()
-	if !ok {
-		t.Fatal("go.mod not found above the working directory")
-	}
-	return mod
-}
-
 func moduleRoot() (string, bool) {
 	dir, err := os.Getwd()
 	if err != nil {

@@ -77,8 +77,9 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, "the API is disabled: no API tokens are configured (http.api_token_env)")
 			return
 		}
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || tok == "" {
+		// The scheme is case-insensitive (RFC 7235); the token is not.
+		scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="picket"`)
 			writeError(w, http.StatusUnauthorized, "missing bearer token")
 			return

@@ -1428,3 +1428,14 @@ func TestStoreErrorIsNotExposed(t *testing.T) {
 		t.Errorf("the store error is not logged:\n%s", logs)
 	}
 }
+
+// The scheme is case-insensitive (RFC 7235), the token is not.
+func TestBearerSchemeAnyCase(t *testing.T) {
+	fx := newFixture(t, allTokens...)
+	for _, scheme := range []string{"bearer", "BEARER", "BeArEr"} {
+		r := fx.do(t, http.MethodGet, "/api/v1/findings", http.Header{"Authorization": {scheme + " " + allTokens[0]}})
+		wantStatus(t, scheme, r, http.StatusOK)
+	}
+	r := fx.do(t, http.MethodGet, "/api/v1/findings", http.Header{"Authorization": {"Bearer " + strings.ToUpper(allTokens[0])}})
+	wantStatus(t, "upper-cased token", r, http.StatusUnauthorized)
+}

@@ -71,7 +71,7 @@ func (d *Decoder) Decode(ctx context.Context, r io.Reader, o decode.Options, h d
 		origin.Index, origin.Offset, origin.Line = idx, it.Offset, it.Line
 		if it.Err != nil {
 			st.Quarantined++
-			if err := h.Quarantine(decode.Bad{Origin: origin, Reason: it.Err.Error(), Sample: it.Bytes}); err != nil {
+			if err := h.Quarantine(decode.Bad{Origin: origin, Reason: it.Err.Error(), Sample: it.Bytes, Err: it.Err, Tail: it.Tail}); err != nil {
 				return st, err
 			}
 			continue

@@ -7,6 +7,9 @@
 // The scanner keeps only the current record in memory (bounded by a maximum
 // record size), so multi-gigabyte streams and hostile 10 MB lines cost no
 // more than the limit.
+//
+// A UTF-8 byte order mark at the very start of the stream is skipped; offsets
+// still count it.
 package jsonstream
 
 import (
@@ -38,6 +41,11 @@ type Item struct {
 	// ErrSyntax, or a read error such as a truncated gzip stream). Bytes then
 	// holds a sample of it. Scanning can go on after a bad item.
 	Err error
+	// Tail says the stream ended, or failed to read, inside this item:
+	// nothing follows it. A log file read while it is still being written
+	// ends this way, and the item may be complete when the file is read
+	// again.
+	Tail bool
 }
 
 // Scanner splits a stream into items. It is not safe for concurrent use.
@@ -52,7 +60,9 @@ type Scanner struct {
 	lineNo   int64 // line number at linePos
 	linePos  int
 	rerr     error // sticky read error (io.EOF at the end)
-	fatal    bool  // a read error was reported; nothing more follows
+	fatal    bool  // a Tail item was returned; nothing more follows
+	started  bool  // the byte order mark check is done
+	resyncs  bool  // a broken array element was returned: resync before going on
 	inArray  bool  // inside a top-level array or a container's array
 	closeObj bool  // the array is a container's: skip the rest of its object after it
 	sample   []byte
@@ -78,10 +88,6 @@ func (s *Scanner) Reset(r io.Reader) {
 	*s = Scanner{r: r, containers: s.containers, max: s.max, buf: s.buf, lineNo: 1, sample: s.sample[:0]}
 }
 
-// InContainer reports whether the last item came from inside an array (a
-// top-level array or a container's).
-func (s *Scanner) InContainer() bool { return s.inArray }
-
 // Offset is the number of bytes consumed so far.
 func (s *Scanner) Offset() int64 { return s.base + int64(s.pos) }
 
@@ -91,6 +97,14 @@ func (s *Scanner) Next() (Item, error) {
 		if s.fatal {
 			return Item{}, io.EOF
 		}
+		if !s.started {
+			s.started = true
+			s.skipBOM()
+		}
+		if s.resyncs {
+			s.resyncs = false
+			s.resync()
+		}
 		c, ok := s.skipSpace(s.inArray)
 		if !ok {
 			if s.rerr != nil && s.rerr != io.EOF {
@@ -98,7 +112,7 @@ func (s *Scanner) Next() (Item, error) {
 			}
 			if s.inArray {
 				s.inArray = false
-				return s.bad(s.pos, s.pos, fmt.Errorf("%w: input ends inside an array", ErrTruncated)), nil
+				return s.tail(s.bad(s.pos, s.pos, fmt.Errorf("%w: input ends inside an array", ErrTruncated))), nil
 			}
 			return Item{}, io.EOF
 		}
@@ -129,6 +143,19 @@ func (s *Scanner) Next() (Item, error) {
 			}
 		}
 		return s.value(true), nil
+	}
+}
+
+// bom is the UTF-8 encoding of U+FEFF, which some tools write at the start
+// of a text file.
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// skipBOM skips a byte order mark at the start of the stream.
+func (s *Scanner) skipBOM() {
+	for s.end-s.pos < len(bom) && s.fill() {
+	}
+	if bytes.HasPrefix(s.buf[s.pos:s.end], bom) {
+		s.pos += len(bom)
 	}
 }
 
@@ -226,7 +253,7 @@ func (s *Scanner) skipObjectRest() (Item, bool) {
 			if s.rerr != nil && s.rerr != io.EOF {
 				return s.readFailure(), true
 			}
-			return s.bad(s.pos, s.pos, fmt.Errorf("%w: input ends inside the container object", ErrTruncated)), true
+			return s.tail(s.bad(s.pos, s.pos, fmt.Errorf("%w: input ends inside the container object", ErrTruncated))), true
 		}
 		if c == '}' {
 			s.pos++
@@ -297,25 +324,17 @@ func (s *Scanner) value(top bool) Item {
 		if i >= s.end {
 			if !discarding && i-start > s.max {
 				discarding = true
-				s.sample = append(s.sample, s.buf[start:min(s.end, start+1024)]...)
 			}
 			if discarding {
-				s.lineAt(i)
-				s.pos, start = i, i
+				start = s.discard(start, i)
 			}
 			shift := s.pos
-			s.pos = start
 			ok := s.fill()
 			shift -= s.pos
 			i -= shift
 			start -= shift
 			if !ok {
-				err := error(ErrTruncated)
-				if s.rerr != nil && s.rerr != io.EOF {
-					err = fmt.Errorf("%w: %w", ErrTruncated, s.rerr)
-					s.fatal = true
-				}
-				return s.finish(start, i, startOff, line, discarding, err)
+				return s.cut(start, i, startOff, line, discarding, ErrTruncated)
 			}
 			continue
 		}
@@ -444,48 +463,105 @@ out:
 	return i, end
 }
 
-// scalar consumes a top-level scalar or garbage up to a delimiter.
+// scalar consumes a top-level scalar or garbage up to a delimiter (or the
+// end of the stream). A run longer than the maximum record size is one
+// ErrTooLarge item, whatever the sizes of the reads: the bytes beyond what
+// the buffer holds are dropped as they are passed, keeping a sample.
 func (s *Scanner) scalar(startOff, line int64) Item {
-	i := s.pos
+	start := s.pos
+	i := start
+	discarding := false
 	for {
 		for i < s.end {
 			c := s.buf[i]
 			if c == '\n' || c == ',' || c == ']' || c == '}' || c == '{' || c == '[' {
-				if i == s.pos { // a lone delimiter
+				if i == start && !discarding { // a lone delimiter
 					i++
 				}
-				return s.finish(s.pos, i, startOff, line, false, fmt.Errorf("%w: expected an object", ErrSyntax))
+				return s.finish(start, i, startOff, line, discarding, errNotObject)
 			}
 			i++
 		}
-		if i-s.pos > s.max {
-			return s.finish(s.pos, i, startOff, line, false, ErrTooLarge)
+		if !discarding && i-start > s.max {
+			discarding = true
+		}
+		if discarding {
+			start = s.discard(start, i)
 		}
 		shift := s.pos
 		ok := s.fill()
-		i -= shift - s.pos
+		shift -= s.pos
+		i -= shift
+		start -= shift
 		if !ok {
-			return s.finish(s.pos, i, startOff, line, false, fmt.Errorf("%w: expected an object", ErrSyntax))
+			return s.cut(start, i, startOff, line, discarding, errNotObject)
 		}
 	}
 }
 
+// errNotObject marks a scalar or garbage where a record should be.
+var errNotObject = fmt.Errorf("%w: expected an object", ErrSyntax)
+
+// sampleSize is how much of a too-large item is kept in Item.Bytes.
+const sampleSize = 1024
+
+// discard drops buf[start:i], a stretch of a too-large item, keeping what the
+// sample still lacks of its first sampleSize bytes. It returns the new start
+// (i): the buffer no longer has to hold the item.
+func (s *Scanner) discard(start, i int) int {
+	s.keepSample(start, i)
+	s.lineAt(i)
+	s.pos = i
+	return i
+}
+
+// keepSample adds to the sample what it lacks of buf[start:end].
+func (s *Scanner) keepSample(start, end int) {
+	if n := sampleSize - len(s.sample); n > 0 {
+		s.sample = append(s.sample, s.buf[start:min(end, start+n)]...)
+	}
+}
+
+// cut returns the item that the end of the input, or a read error, cut off
+// at buf[end]: a Tail item, after which Next reports io.EOF. err is what the
+// item is when the stream simply ends; a read error is added to it.
+func (s *Scanner) cut(start, end int, off, line int64, discarded bool, err error) Item {
+	failed := s.rerr != nil && s.rerr != io.EOF
+	if failed {
+		err = fmt.Errorf("%w: %w", ErrTruncated, s.rerr)
+	}
+	it := s.finish(start, end, off, line, discarded, err)
+	if failed && errors.Is(it.Err, ErrTooLarge) {
+		it.Err = fmt.Errorf("%w: %w", ErrTooLarge, s.rerr)
+	}
+	return s.tail(it)
+}
+
+// tail marks it as the last item: the stream ended or failed inside it.
+func (s *Scanner) tail(it Item) Item {
+	it.Tail = true
+	s.fatal = true
+	return it
+}
+
+// finish returns the item buf[start:end] (or, if discarded, the sample of an
+// item whose earlier bytes were dropped) and consumes it. An item larger than
+// the maximum record size is ErrTooLarge whatever else is wrong with it, so
+// the outcome does not depend on whether it had to be discarded.
 func (s *Scanner) finish(start, end int, off, line int64, discarded bool, err error) Item {
 	s.pos = end
 	if discarded {
-		if err == nil || errors.Is(err, ErrTruncated) {
-			err = ErrTooLarge
-		}
-		return Item{Bytes: s.sample, Offset: off, Line: line, Err: err}
+		s.keepSample(start, end)
+		return Item{Bytes: s.sample, Offset: off, Line: line, Err: ErrTooLarge}
 	}
 	if end-start > s.max {
-		return Item{Bytes: s.buf[start:min(end, start+1024)], Offset: off, Line: line, Err: ErrTooLarge}
+		return Item{Bytes: s.buf[start:min(end, start+sampleSize)], Offset: off, Line: line, Err: ErrTooLarge}
 	}
-	it := Item{Bytes: s.buf[start:end], Offset: off, Line: line, Err: err}
-	if err != nil && errors.Is(err, ErrSyntax) && s.inArray {
-		s.resync()
+	if err != nil && s.inArray && errors.Is(err, ErrSyntax) {
+		// Not now: reading on would move the item's bytes in the buffer.
+		s.resyncs = true
 	}
-	return it
+	return Item{Bytes: s.buf[start:end], Offset: off, Line: line, Err: err}
 }
 
 // resync skips to the next line that starts an object, after a broken
@@ -521,10 +597,10 @@ func (s *Scanner) bad(start, end int, err error) Item {
 	return Item{Bytes: s.buf[start:end], Offset: s.base + int64(start), Line: s.lineAt(start), Err: err}
 }
 
+// readFailure is the item for a read error between items.
 func (s *Scanner) readFailure() Item {
-	s.fatal = true
 	s.pos = s.end
-	return Item{Offset: s.base + int64(s.end), Line: s.lineAt(s.end), Err: fmt.Errorf("%w: %w", ErrTruncated, s.rerr)}
+	return s.tail(Item{Offset: s.base + int64(s.end), Line: s.lineAt(s.end), Err: fmt.Errorf("%w: %w", ErrTruncated, s.rerr)})
 }
 
 // lineAt returns the line number at buffer index p (p never goes back).

@@ -200,3 +200,76 @@ func TestErrorsHidePassword(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrateFromV1 opens a database made by schema version 1 (checkpoints
+// without a file ID) with the current code, which migrates it to the
+// latest version and keeps its data.
+func TestMigrateFromV1(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	v1 := dialect
+	v1.Migrations = dialect.Migrations[:1]
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sqlstore.New(t.Context(), db, v1)
+	if err != nil {
+		db.Close()
+		t.Fatalf("creating a version 1 database: %v", err)
+	}
+	now := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	f := finding.Finding{AccountID: "111111111111", Region: "us-east-1", Type: "Recon:IAMUser/MaliciousIPCaller",
+		Severity: finding.SevMedium, Keys: finding.Keys{Resource: "AKIA1"}}
+	f.Seal()
+	f.Service.Count = 3
+	if _, err := old.Commit(t.Context(), &store.Batch{Findings: []finding.Finding{f}, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	// Version 1's checkpoint row, written as version 1 code did.
+	if _, err := db.Exec(`INSERT INTO checkpoints (source, object_key, position, byte_offset, size, mod_time, done, updated_at)
+		VALUES ('src', 'logs/a.json', 7, 700, 1000, $1, true, $1)`, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("SELECT file_id FROM checkpoints"); err == nil {
+		t.Fatal("the version 1 database already has checkpoints.file_id")
+	}
+	before, err := old.AppliedMigrations(t.Context())
+	if err != nil || len(before) != 1 {
+		t.Fatalf("version 1 migrations %v (%v), want [1]", before, err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("opening the version 1 database: %v", err)
+	}
+	defer s.Close()
+	after, err := s.(*sqlstore.Store).AppliedMigrations(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(dialect.Migrations) || len(after) < 2 || !after[1].Equal(before[1]) {
+		t.Errorf("migrations after reopening %v, want versions 1 (unchanged, %v) to %d", after, before[1], len(dialect.Migrations))
+	}
+	if got, err := s.GetFinding(t.Context(), f.ID); err != nil || got.Service.Count != 3 {
+		t.Errorf("finding after migrating: %+v, %v; want count 3", got, err)
+	}
+	c, ok, err := s.Checkpoint(t.Context(), "src", "logs/a.json")
+	if err != nil || !ok {
+		t.Fatalf("checkpoint after migrating: ok=%t err=%v", ok, err)
+	}
+	if c.Position != 7 || c.Offset != 700 || c.Size != 1000 || !c.Done || c.FileID != "" || !c.ModTime.Equal(now) {
+		t.Errorf("checkpoint after migrating: %+v", c)
+	}
+	// The migrated row takes file IDs and conditional writes.
+	seven := int64(7)
+	if _, err := s.Commit(t.Context(), &store.Batch{Checkpoints: []store.Checkpoint{{Source: "src", Key: "logs/a.json", Position: 9,
+		ModTime: now, FileID: "2049:12", Expect: &seven}}, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err := s.Checkpoint(t.Context(), "src", "logs/a.json"); err != nil || c.Position != 9 || c.FileID != "2049:12" {
+		t.Errorf("checkpoint written after migrating: %+v, %v", c, err)
+	}
+}

@@ -73,5 +73,8 @@ var dialect = sqlstore.Dialect{
 				PRIMARY KEY (source, object_key)
 			) STRICT`,
 		}},
+		{Version: 2, Name: "checkpoint file identity", Statements: []string{
+			`ALTER TABLE checkpoints ADD COLUMN file_id TEXT NOT NULL DEFAULT ''`,
+		}},
 	},
 }

@@ -155,9 +155,11 @@ func (s *Store) readFinding(ctx context.Context, q querier, id string, lock bool
 
 // Commit stores a batch in one transaction; see store.Store. Findings are
 // merged in ID order, locking each stored row first, so concurrent commits
-// touching the same findings queue instead of deadlocking. Evidence must
-// belong to a finding that is stored or in the batch: the database rejects
-// any other, failing the whole commit.
+// touching the same findings queue instead of deadlocking. A conditional
+// checkpoint (Expect set) that another writer moved fails the commit with an
+// error wrapping store.ErrConflict, and nothing of the batch is stored.
+// Evidence must belong to a finding that is stored or in the batch: the
+// database rejects any other, failing the whole commit.
 func (s *Store) Commit(ctx context.Context, b *store.Batch) (store.CommitResult, error) {
 	if b == nil || b.Empty() {
 		return store.CommitResult{}, nil
@@ -307,10 +309,14 @@ func (s *Store) addEvidence(ctx context.Context, tx *sql.Tx, b *store.Batch, lim
 }
 
 // addQuarantine stores the batch's bad records, duplicates by origin
-// ignored. Rows are written in key order (here and in putCheckpoints), as
-// findings are locked in ID order, so two commits inserting the same keys
-// cannot deadlock.
+// ignored, after removing those of the objects the batch reads again
+// (dropReread). Rows are written in key order (here and in putCheckpoints),
+// as findings are locked in ID order, so two commits inserting the same
+// keys cannot deadlock.
 func (s *Store) addQuarantine(ctx context.Context, tx *sql.Tx, b *store.Batch, now time.Time) error {
+	if err := s.dropReread(ctx, tx, b); err != nil {
+		return err
+	}
 	qs := slices.Clone(b.Quarantine)
 	slices.SortStableFunc(qs, func(a, b store.Quarantined) int {
 		return cmp.Or(strings.Compare(a.Origin.Source, b.Origin.Source), strings.Compare(a.Origin.Path, b.Origin.Path),
@@ -335,7 +341,35 @@ func (s *Store) addQuarantine(ctx context.Context, tx *sql.Tx, b *store.Batch, n
 	return nil
 }
 
-// putCheckpoints upserts the batch's checkpoints.
+// dropReread removes the quarantined records of the batch's Reread objects
+// from their From index on: the batch decodes those records anew, and
+// quarantines again those that still fail. Deleted in (source, path) order,
+// as the other rows a commit writes, so concurrent commits queue rather
+// than deadlock.
+func (s *Store) dropReread(ctx context.Context, tx *sql.Tx, b *store.Batch) error {
+	rs := slices.Clone(b.Reread)
+	slices.SortStableFunc(rs, func(a, b store.Reread) int {
+		return cmp.Or(strings.Compare(a.Source, b.Source), strings.Compare(a.Path, b.Path), cmp.Compare(a.From, b.From))
+	})
+	for _, r := range rs {
+		if _, err := s.exec(ctx, tx, "DELETE FROM quarantine WHERE source = ? AND path = ? AND record_index >= ?",
+			r.Source, r.Path, r.From); err != nil {
+			return fmt.Errorf("clearing quarantine of %s %s from #%d: %w", r.Source, r.Path, r.From, err)
+		}
+	}
+	return nil
+}
+
+// putCheckpoints upserts the batch's checkpoints; one whose Expect is set
+// is written only if the stored position (0 when there is no row) equals
+// *Expect, and otherwise fails the commit with store.ErrConflict.
+//
+// The condition is checked by the write itself, on the row it locks, so it
+// holds against concurrent commits: on PostgreSQL an UPDATE (or an upsert's
+// DO UPDATE) waits for a concurrent writer of the row and evaluates its
+// WHERE on the row that writer committed, and an INSERT racing another
+// INSERT of the same key waits for it and takes the DO UPDATE path; on
+// SQLite the IMMEDIATE transaction holds the database's write lock.
 func (s *Store) putCheckpoints(ctx context.Context, tx *sql.Tx, b *store.Batch, now time.Time) error {
 	cs := slices.Clone(b.Checkpoints)
 	slices.SortStableFunc(cs, func(a, b store.Checkpoint) int {
@@ -346,12 +380,43 @@ func (s *Store) putCheckpoints(ctx context.Context, tx *sql.Tx, b *store.Batch, 
 		if at.IsZero() {
 			at = now
 		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO checkpoints (source, object_key, position, byte_offset, size, mod_time, done, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		const (
+			insert = `INSERT INTO checkpoints (source, object_key, position, byte_offset, size, mod_time, done, file_id, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (source, object_key) DO UPDATE SET position = excluded.position, byte_offset = excluded.byte_offset,
-				size = excluded.size, mod_time = excluded.mod_time, done = excluded.done, updated_at = excluded.updated_at`,
-			c.Source, c.Key, c.Position, c.Offset, c.Size, c.ModTime, c.Done, at); err != nil {
+				size = excluded.size, mod_time = excluded.mod_time, done = excluded.done, file_id = excluded.file_id,
+				updated_at = excluded.updated_at`
+			update = `UPDATE checkpoints SET position = ?, byte_offset = ?, size = ?, mod_time = ?, done = ?, file_id = ?, updated_at = ?
+			WHERE source = ? AND object_key = ? AND position = ?`
+		)
+		var (
+			r   sql.Result
+			err error
+		)
+		switch {
+		case c.Expect == nil:
+			r, err = s.exec(ctx, tx, insert, c.Source, c.Key, c.Position, c.Offset, c.Size, c.ModTime, c.Done, c.FileID, at)
+		case *c.Expect == 0:
+			// No row yet, or one still at position 0.
+			r, err = s.exec(ctx, tx, insert+" WHERE checkpoints.position = 0",
+				c.Source, c.Key, c.Position, c.Offset, c.Size, c.ModTime, c.Done, c.FileID, at)
+		default:
+			// A missing row is at position 0, never *c.Expect: no insert.
+			r, err = s.exec(ctx, tx, update, c.Position, c.Offset, c.Size, c.ModTime, c.Done, c.FileID, at,
+				c.Source, c.Key, *c.Expect)
+		}
+		if err != nil {
 			return fmt.Errorf("writing checkpoint %s %s: %w", c.Source, c.Key, err)
+		}
+		if c.Expect == nil {
+			continue
+		}
+		n, err := r.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("writing checkpoint %s %s: %w", c.Source, c.Key, err)
+		}
+		if n != 1 {
+			return fmt.Errorf("checkpoint %s %s is no longer at position %d: %w", c.Source, c.Key, *c.Expect, store.ErrConflict)
 		}
 	}
 	return nil
@@ -528,11 +593,11 @@ func (s *Store) setArchived(ctx context.Context, ids []string, archived bool, no
 	return n, nil
 }
 
-const checkpointCols = "source, object_key, position, byte_offset, size, mod_time, done, updated_at"
+const checkpointCols = "source, object_key, position, byte_offset, size, mod_time, done, file_id, updated_at"
 
 func scanCheckpoint(sc interface{ Scan(...any) error }) (store.Checkpoint, error) {
 	var c store.Checkpoint
-	err := sc.Scan(&c.Source, &c.Key, &c.Position, &c.Offset, &c.Size, utcTime{&c.ModTime}, &c.Done, utcTime{&c.UpdatedAt})
+	err := sc.Scan(&c.Source, &c.Key, &c.Position, &c.Offset, &c.Size, utcTime{&c.ModTime}, &c.Done, &c.FileID, utcTime{&c.UpdatedAt})
 	return c, err
 }
 

@@ -48,6 +48,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Evidence", testEvidence},
 		{"Quarantine", testQuarantine},
 		{"Checkpoints", testCheckpoints},
+		{"ConditionalCheckpoints", testConditionalCheckpoints},
+		{"ConditionalConflictStoresNothing", testConditionalConflictStoresNothing},
+		{"ConditionalConcurrentCommits", func(t *testing.T, s store.Store) { testConditionalConcurrentCommits(t, s, true) }},
+		// Without a shared finding, whose row lock would queue the commits,
+		// only the checkpoint write itself keeps them apart.
+		{"ConditionalConcurrentCheckpointsOnly", func(t *testing.T, s store.Store) { testConditionalConcurrentCommits(t, s, false) }},
+		{"Reread", testReread},
 		{"EmptyBatch", testEmptyBatch},
 		{"UTC", testUTC},
 		{"ConcurrentCommits", testConcurrentCommits},
@@ -372,9 +379,10 @@ func testMerge(t *testing.T, fresh func(*testing.T) store.Store) {
 			description: first.Description,
 		},
 		{
-			name:   "later but less severe moves the action, not the severity",
+			// The title describes the latest call, as the action does.
+			name:   "later but less severe moves the action and title, not the severity",
 			repeat: newFinding(acct, typeRecon, "AKIA1", withCount(10), withSeverity(2), withSeen(at(3*time.Hour), at(3*time.Hour), "DeleteObject")),
-			count:  12, first: at(0), last: at(3 * time.Hour), api: "DeleteObject", severity: 5, title: "severity 5",
+			count:  12, first: at(0), last: at(3 * time.Hour), api: "DeleteObject", severity: 5, title: "severity 2",
 			description: first.Description,
 		},
 	}
@@ -756,9 +764,9 @@ func testCheckpoints(t *testing.T, s store.Store) {
 	if c, ok, err := s.Checkpoint(ctx, "s1", "k1"); err != nil || ok {
 		t.Fatalf("missing checkpoint: %+v ok=%t err=%v, want ok=false", c, ok, err)
 	}
-	k1 := store.Checkpoint{Source: "s1", Key: "logs/k1.json.gz", Position: 10, Offset: 100, Size: 1000, ModTime: at(-time.Hour)}
+	k1 := store.Checkpoint{Source: "s1", Key: "logs/k1.json.gz", Position: 10, Offset: 100, Size: 1000, ModTime: at(-time.Hour), FileID: "2049:131077"}
 	k2 := store.Checkpoint{Source: "s1", Key: "logs/k2.json.gz", Position: 5, Offset: 50, Size: 50, ModTime: at(-2 * time.Hour), Done: true, UpdatedAt: at(time.Minute)}
-	other := store.Checkpoint{Source: "s2", Key: "logs/k1.json.gz", Position: 99, ModTime: at(0)}
+	other := store.Checkpoint{Source: "s2", Key: "logs/k1.json.gz", Position: 99, ModTime: at(0), FileID: "64768:42"}
 	commit(t, s, &store.Batch{Checkpoints: []store.Checkpoint{k1, k2, other}, Now: at(time.Hour)})
 	k1.UpdatedAt, other.UpdatedAt = at(time.Hour), at(time.Hour) // no time: the batch's
 
@@ -777,8 +785,12 @@ func testCheckpoints(t *testing.T, s store.Store) {
 	check("insert", other)
 
 	k1.Position, k1.Offset, k1.Size, k1.Done, k1.ModTime, k1.UpdatedAt = 20, 200, 2000, true, at(time.Hour), at(3*time.Hour)
+	k1.FileID = "2049:999999" // the file was replaced by another of the same name
 	commit(t, s, &store.Batch{Checkpoints: []store.Checkpoint{k1}, Now: at(2 * time.Hour)})
 	check("upsert", k1)
+	k2.FileID, k2.UpdatedAt = "2049:7", at(4*time.Hour) // an identity first learned on update
+	commit(t, s, &store.Batch{Checkpoints: []store.Checkpoint{k2}, Now: at(4 * time.Hour)})
+	check("upsert with a file ID", k2)
 	check("other source untouched", other)
 
 	all, err := s.Checkpoints(ctx, "s1")
@@ -795,7 +807,345 @@ func testCheckpoints(t *testing.T, s store.Store) {
 
 func sameCheckpoint(a, b store.Checkpoint) bool {
 	return a.Source == b.Source && a.Key == b.Key && a.Position == b.Position && a.Offset == b.Offset &&
-		a.Size == b.Size && a.ModTime.Equal(b.ModTime) && a.Done == b.Done && a.UpdatedAt.Equal(b.UpdatedAt)
+		a.Size == b.Size && a.ModTime.Equal(b.ModTime) && a.Done == b.Done && a.FileID == b.FileID && a.UpdatedAt.Equal(b.UpdatedAt) &&
+		a.Expect == nil && b.Expect == nil
+}
+
+func ptr(n int64) *int64 { return &n }
+
+// commitConflict commits b and fails the test unless the commit fails with
+// store.ErrConflict.
+func commitConflict(t *testing.T, s store.Store, b *store.Batch) {
+	t.Helper()
+	res, err := s.Commit(t.Context(), b)
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Commit = %+v, %v; want an error wrapping ErrConflict", res, err)
+	}
+	if len(res.NewFindings)+len(res.UpdatedFindings) != 0 {
+		t.Errorf("failed Commit reported changes: %+v", res)
+	}
+}
+
+// checkpointAt fails the test unless the checkpoint of source and key
+// exists at position (with the file ID, when fileID is not "-"), or, for
+// position < 0, does not exist.
+func checkpointAt(t *testing.T, s store.Store, step, source, key string, position int64, fileID string) {
+	t.Helper()
+	c, ok, err := s.Checkpoint(t.Context(), source, key)
+	if err != nil {
+		t.Fatalf("%s: Checkpoint(%s, %s): %v", step, source, key, err)
+	}
+	switch {
+	case position < 0 && ok:
+		t.Errorf("%s: checkpoint %s %s = %+v, want none", step, source, key, c)
+	case position < 0:
+	case !ok:
+		t.Errorf("%s: checkpoint %s %s missing, want position %d", step, source, key, position)
+	case c.Position != position || (fileID != "-" && c.FileID != fileID):
+		t.Errorf("%s: checkpoint %s %s at %d file %q, want %d file %q", step, source, key, c.Position, c.FileID, position, fileID)
+	}
+}
+
+func testConditionalCheckpoints(t *testing.T, s store.Store) {
+	// A new key: Expect 0 inserts.
+	k := store.Checkpoint{Source: "s", Key: "k", Position: 10, Offset: 1000, Size: 5000, ModTime: at(0), FileID: "1:1", Expect: ptr(0)}
+	commit(t, s, &store.Batch{Checkpoints: []store.Checkpoint{k}, Now: at(time.Hour)})
+	checkpointAt(t, s, "insert expecting 0", "s", "k", 10, "1:1")
+	got, _, err := s.Checkpoint(t.Context(), "s", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := k
+	want.Expect, want.UpdatedAt = nil, at(time.Hour)
+	if !sameCheckpoint(got, want) {
+		t.Errorf("conditional insert stored %+v, want %+v", got, want)
+	}
+
+	// The previous position updates.
+	k.Position, k.Offset, k.Expect = 25, 2500, ptr(10)
+	commit(t, s, &store.Batch{Checkpoints: []store.Checkpoint{k}, Now: at(2 * time.Hour)})
+	checkpointAt(t, s, "update expecting the previous position", "s", "k", 25, "1:1")
+
+	// Any other position conflicts and changes nothing: an older one, a
+	// newer one, and 0 (a reader starting the file over).
+	for _, stale := range []int64{10, 26, 0} {
+		bad := k
+		bad.Position, bad.FileID, bad.Expect = 40, "other", ptr(stale)
+		commitConflict(t, s, &store.Batch{Checkpoints: []store.Checkpoint{bad}, Now: at(3 * time.Hour)})
+		checkpointAt(t, s, fmt.Sprintf("after expecting %d", stale), "s", "k", 25, "1:1")
+	}
+
+	// A missing row is at position 0: any other Expect conflicts and inserts nothing.
+	commitConflict(t, s, &store.Batch{Checkpoints: []store.Checkpoint{{Source: "s", Key: "missing", Position: 8, ModTime: at(0), Expect: ptr(3)}}, Now: at(3 * time.Hour)})
+	checkpointAt(t, s, "missing row, expecting 3", "s", "missing", -1, "")
+	// The same key of another source is another row.
+	commitConflict(t, s, &store.Batch{Checkpoints: []store.Checkpoint{{Source: "other", Key: "k", Position: 30, ModTime: at(0), Expect: ptr(25)}}, Now: at(3 * time.Hour)})
+	checkpointAt(t, s, "same key in another source", "other", "k", -1, "")
+
+	// A stored row at position 0 matches Expect 0.
+	commit(t, s, &store.Batch{Checkpoints: []store.Checkpoint{{Source: "s", Key: "zero", Position: 0, ModTime: at(0)}}, Now: at(time.Hour)})
+	commit(t, s, &store.Batch{Checkpoints: []store.Checkpoint{{Source: "s", Key: "zero", Position: 4, ModTime: at(0), FileID: "9:9", Expect: ptr(0)}}, Now: at(time.Hour)})
+	checkpointAt(t, s, "row at 0, expecting 0", "s", "zero", 4, "9:9")
+
+	// Expect nil always writes, even backwards.
+	k.Position, k.FileID, k.Expect = 3, "2:2", nil
+	commit(t, s, &store.Batch{Checkpoints: []store.Checkpoint{k}, Now: at(4 * time.Hour)})
+	checkpointAt(t, s, "unconditional write", "s", "k", 3, "2:2")
+	k.Position, k.Expect = 50, ptr(25)
+	commitConflict(t, s, &store.Batch{Checkpoints: []store.Checkpoint{k}, Now: at(5 * time.Hour)})
+	k.Expect = ptr(3)
+	commit(t, s, &store.Batch{Checkpoints: []store.Checkpoint{k}, Now: at(5 * time.Hour)})
+	checkpointAt(t, s, "expecting the unconditionally written position", "s", "k", 50, "2:2")
+
+	// Several conditional checkpoints in one batch, all matching.
+	commit(t, s, &store.Batch{Checkpoints: []store.Checkpoint{
+		{Source: "s", Key: "k", Position: 60, ModTime: at(0), FileID: "2:2", Expect: ptr(50)},
+		{Source: "s", Key: "zero", Position: 5, ModTime: at(0), FileID: "9:9", Expect: ptr(4)},
+		{Source: "s", Key: "new", Position: 1, ModTime: at(0), Expect: ptr(0)},
+	}, Now: at(6 * time.Hour)})
+	checkpointAt(t, s, "batch of matches", "s", "k", 60, "2:2")
+	checkpointAt(t, s, "batch of matches", "s", "zero", 5, "9:9")
+	checkpointAt(t, s, "batch of matches", "s", "new", 1, "")
+}
+
+// testConditionalConflictStoresNothing commits a batch with one of
+// everything whose conditional checkpoint lost the race: none of it may be
+// stored, and the store goes on working.
+func testConditionalConflictStoresNothing(t *testing.T, s store.Store) {
+	const acct = "111111111111"
+	existing := newFinding(acct, typeRecon, "existing", withCount(1))
+	commit(t, s, &store.Batch{
+		Findings: []finding.Finding{existing},
+		Quarantine: []store.Quarantined{
+			quarantined("src", "a.json", 0, at(0)), quarantined("src", "a.json", 1, at(0)), quarantined("src", "a.json", 2, at(0)),
+		},
+		Checkpoints: []store.Checkpoint{
+			{Source: "src", Key: "a", Position: 7, ModTime: at(0), FileID: "a"},
+			{Source: "src", Key: "k", Position: 25, ModTime: at(0), FileID: "k"},
+		},
+		Now: at(0),
+	})
+
+	repeat := newFinding(acct, typeRecon, "existing", withCount(5))
+	added := newFinding(acct, typeRecon, "new-in-batch")
+	again := quarantined("src", "a.json", 1, at(time.Hour))
+	again.Reason = "read again"
+	batch := func(expect int64) *store.Batch {
+		return &store.Batch{
+			Findings:   []finding.Finding{repeat, added},
+			Evidence:   []finding.Evidence{evidence(existing.ID, "ev", at(0), []byte("raw")), evidence(added.ID, "ev2", at(0), []byte("raw"))},
+			Quarantine: []store.Quarantined{again, quarantined("src", "b.json", 0, at(time.Hour))},
+			Reread:     []store.Reread{{Source: "src", Path: "a.json", From: 0}},
+			// Unconditional writes sorting before and after the conditional one.
+			Checkpoints: []store.Checkpoint{
+				{Source: "src", Key: "z", Position: 3, ModTime: at(time.Hour)},
+				{Source: "src", Key: "k", Position: 40, ModTime: at(time.Hour), FileID: "k2", Expect: ptr(expect)},
+				{Source: "src", Key: "a", Position: 8, ModTime: at(time.Hour), FileID: "a2"},
+			},
+			Now: at(time.Hour),
+		}
+	}
+	commitConflict(t, s, batch(10))
+
+	if got := getFinding(t, s, existing.ID); got.Service.Count != 1 || !got.UpdatedAt.Equal(at(0)) {
+		t.Errorf("existing finding merged into: count %d updatedAt %v, want 1 and %v", got.Service.Count, got.UpdatedAt, at(0))
+	}
+	if _, err := s.GetFinding(t.Context(), added.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("new finding of the failed batch: %v, want ErrNotFound", err)
+	}
+	if _, total := listAll(t, s); total != 1 {
+		t.Errorf("%d findings, want 1", total)
+	}
+	if ev := evidenceOf(t, s, existing.ID); len(ev) != 0 {
+		t.Errorf("evidence of the failed batch stored: %v", ev)
+	}
+	qs, err := s.Quarantine(t.Context(), store.QuarantineQuery{Source: "src"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) != 3 {
+		t.Errorf("quarantine after the failed batch: %+v, want the 3 records of a.json", qs)
+	}
+	for _, q := range qs {
+		if q.Origin.Path != "a.json" || q.Reason != "bad json" {
+			t.Errorf("quarantine after the failed batch has %+v, want only the original a.json records", q)
+		}
+	}
+	checkpointAt(t, s, "failed batch", "src", "a", 7, "a")
+	checkpointAt(t, s, "failed batch", "src", "k", 25, "k")
+	checkpointAt(t, s, "failed batch", "src", "z", -1, "")
+
+	// The same batch expecting the stored position is stored whole.
+	res := commit(t, s, batch(25))
+	if !slices.Equal(res.NewFindings, []string{added.ID}) || !slices.Equal(res.UpdatedFindings, []string{existing.ID}) {
+		t.Errorf("result %+v, want new [%s] updated [%s]", res, added.ID, existing.ID)
+	}
+	if got := getFinding(t, s, existing.ID); got.Service.Count != 6 {
+		t.Errorf("after the matching commit: count %d, want 6", got.Service.Count)
+	}
+	if ev := evidenceOf(t, s, existing.ID); len(ev) != 1 {
+		t.Errorf("after the matching commit: %d evidence rows, want 1", len(ev))
+	}
+	if n := quarantineCount(t, s, "src"); n != 2 {
+		t.Errorf("after the matching commit: %d quarantined, want a.json#1 (read again) and b.json#0", n)
+	}
+	checkpointAt(t, s, "matching batch", "src", "a", 8, "a2")
+	checkpointAt(t, s, "matching batch", "src", "k", 40, "k2")
+	checkpointAt(t, s, "matching batch", "src", "z", 3, "")
+}
+
+// testConditionalConcurrentCommits has several writers (two picket
+// processes reading one file) commit the same records with the same
+// expected checkpoint at once: exactly one may store them. Round 0 races on
+// a checkpoint that does not exist yet, later rounds on a stored one. With
+// withFinding, every batch also carries the same finding, which must be
+// counted once per round.
+func testConditionalConcurrentCommits(t *testing.T, s store.Store, withFinding bool) {
+	const (
+		workers = 8
+		rounds  = 12
+	)
+	f := newFinding("111111111111", typeRecon, "RACE")
+	for r := range rounds {
+		expect := int64(10 * r)
+		var (
+			wg        sync.WaitGroup
+			mu        sync.Mutex
+			winners   []int
+			conflicts int
+			errs      []error
+		)
+		start := make(chan struct{})
+		for w := range workers {
+			wg.Go(func() {
+				<-start
+				var fs []finding.Finding
+				if withFinding {
+					fs = []finding.Finding{f}
+				}
+				_, err := s.Commit(t.Context(), &store.Batch{
+					Findings:   fs,
+					Quarantine: []store.Quarantined{quarantined("race", fmt.Sprintf("w%d", w), int64(r), at(0))},
+					Checkpoints: []store.Checkpoint{{Source: "race", Key: "file", Position: expect + 10, ModTime: at(0),
+						FileID: fmt.Sprint(w), Expect: ptr(expect)}},
+					Now: at(time.Duration(r) * time.Minute),
+				})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					winners = append(winners, w)
+				case errors.Is(err, store.ErrConflict):
+					conflicts++
+				default:
+					errs = append(errs, fmt.Errorf("round %d worker %d: %w", r, w, err))
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			t.Error(err)
+		}
+		if len(winners) != 1 || conflicts != workers-1 {
+			t.Fatalf("round %d: %d commits succeeded (%v), %d conflicted; want 1 and %d", r, len(winners), winners, conflicts, workers-1)
+		}
+		if withFinding {
+			if got := getFinding(t, s, f.ID); got.Service.Count != int64(r+1) {
+				t.Errorf("round %d: finding count %d, want %d", r, got.Service.Count, r+1)
+			}
+		}
+		checkpointAt(t, s, fmt.Sprintf("round %d", r), "race", "file", expect+10, fmt.Sprint(winners[0]))
+		qs, err := s.Quarantine(t.Context(), store.QuarantineQuery{Source: "race", Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(qs) != r+1 {
+			t.Errorf("round %d: %d quarantined records, want %d (the winners')", r, len(qs), r+1)
+		}
+		for _, q := range qs {
+			if q.Origin.Index == int64(r) && q.Origin.Path != fmt.Sprintf("w%d", winners[0]) {
+				t.Errorf("round %d: a losing commit's record %+v stored", r, q.Origin)
+			}
+		}
+	}
+}
+
+func testReread(t *testing.T, s store.Store) {
+	var rows []store.Quarantined
+	for _, o := range []struct{ source, path string }{{"s1", "a.json"}, {"s1", "b.json"}, {"s2", "a.json"}} {
+		for i := range int64(5) {
+			rows = append(rows, quarantined(o.source, o.path, i, at(time.Duration(i)*time.Second)))
+		}
+	}
+	commit(t, s, &store.Batch{Quarantine: rows, Now: at(0)})
+
+	// a.json of s1 is read again from record 2: records 2 and 4 fail again
+	// (with another reason), record 3 now decodes.
+	re2 := quarantined("s1", "a.json", 2, at(time.Hour))
+	re2.Reason = "truncated"
+	re4 := quarantined("s1", "a.json", 4, at(time.Hour))
+	re4.Reason = "truncated"
+	commit(t, s, &store.Batch{
+		Quarantine: []store.Quarantined{re4, re2},
+		Reread:     []store.Reread{{Source: "s1", Path: "a.json", From: 2}},
+		Now:        at(time.Hour),
+	})
+	type key struct {
+		source, path string
+		index        int64
+	}
+	stored := func() map[key]string {
+		t.Helper()
+		qs, err := s.Quarantine(t.Context(), store.QuarantineQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[key]string{}
+		for _, q := range qs {
+			out[key{q.Origin.Source, q.Origin.Path, q.Origin.Index}] = q.Reason
+		}
+		return out
+	}
+	want := map[key]string{}
+	for _, q := range rows {
+		want[key{q.Origin.Source, q.Origin.Path, q.Origin.Index}] = q.Reason
+	}
+	delete(want, key{"s1", "a.json", 3})
+	want[key{"s1", "a.json", 2}] = "truncated"
+	want[key{"s1", "a.json", 4}] = "truncated"
+	check := func(step string) {
+		t.Helper()
+		got := stored()
+		for k, reason := range want {
+			if r, ok := got[k]; !ok || r != reason {
+				t.Errorf("%s: record %+v reason %q (stored %t), want %q", step, k, r, ok, reason)
+			}
+		}
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				t.Errorf("%s: record %+v stored, want it removed", step, k)
+			}
+		}
+	}
+	check("reread from 2")
+
+	// A batch with only a Reread is not empty, and removes the records.
+	only := &store.Batch{Reread: []store.Reread{{Source: "s2", Path: "a.json", From: 3}}, Now: at(2 * time.Hour)}
+	if only.Empty() {
+		t.Error("a batch with only Reread is Empty")
+	}
+	commit(t, s, only)
+	delete(want, key{"s2", "a.json", 3})
+	delete(want, key{"s2", "a.json", 4})
+	check("reread-only batch")
+
+	// From 0 removes the whole object's records; a From past them removes none.
+	commit(t, s, &store.Batch{Reread: []store.Reread{{Source: "s1", Path: "b.json", From: 0}, {Source: "s1", Path: "a.json", From: 5}}, Now: at(3 * time.Hour)})
+	for i := range int64(5) {
+		delete(want, key{"s1", "b.json", i})
+	}
+	check("reread from 0 and past the end")
 }
 
 func testEmptyBatch(t *testing.T, s store.Store) {
