@@ -193,6 +193,21 @@ func GenerateRecord(r *rand.Rand, i int, buf []byte) []byte {
 	return g.b
 }
 
+// LogFile returns one S3 CloudTrail log file ({"Records":[…]}) of the
+// first n records GenerateRecord makes with a fixed random source, for
+// benchmarks that decode from memory.
+func LogFile(n int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	b := []byte(`{"Records":[`)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = GenerateRecord(r, i, b)
+	}
+	return append(b, "]}"...)
+}
+
 // IsTrigger reports whether record i of a corpus with the given seed is one
 // of the detector-triggering records.
 func IsTrigger(seed int64, i int) bool { return isTrigger(uint64(seed), i) }

@@ -3,26 +3,12 @@ package cloudtrail
 import (
 	"bytes"
 	"context"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/picket-dev/picket/internal/bench"
 	"github.com/picket-dev/picket/internal/decode"
 	"github.com/picket-dev/picket/internal/event"
 )
-
-// logFile is an S3 CloudTrail log file of n generated records.
-func logFile(n int) []byte {
-	r := rand.New(rand.NewPCG(1, 2))
-	b := []byte(`{"Records":[`)
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = bench.GenerateRecord(r, i, b)
-	}
-	return append(b, "]}"...)
-}
 
 type countHandler struct{ events, bad int }
 
@@ -33,7 +19,7 @@ func (h *countHandler) Quarantine(decode.Bad) error { h.bad++; return nil }
 // S3 log file; one op is one record.
 func BenchmarkDecode(b *testing.B) {
 	const n = 2000
-	data := logFile(n)
+	data := bench.LogFile(n)
 	d := New()
 	var h countHandler
 	rd := bytes.NewReader(data)

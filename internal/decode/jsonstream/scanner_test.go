@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/picket-dev/picket/internal/bench"
 	"io"
 	"slices"
 	"strings"
@@ -329,10 +330,10 @@ func TestScannerChunking(t *testing.T) {
 func TestScannerChunkingLarge(t *testing.T) {
 	const max = 64 << 10
 	var in bytes.Buffer
-	in.Write(corpus(300))
+	in.Write(bench.LogFile(300))
 	in.WriteString("\n" + strings.Repeat("g", 600<<10) + "\n")
 	in.WriteString(`{"a":"` + strings.Repeat("x", 600<<10) + "\"}\n")
-	in.Write(corpus(300))
+	in.Write(bench.LogFile(300))
 	in.WriteString("\n" + strings.Repeat("h", 300<<10))
 	want, wantOff := scanRecs(t, bytes.NewReader(in.Bytes()), max, "Records")
 	if len(want) != 603 || want[300].Err == "" || want[301].Err == "" || !want[602].Tail {
