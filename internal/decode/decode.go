@@ -48,6 +48,18 @@ type Options struct {
 	// MaxRecordBytes bounds one record; larger ones are quarantined.
 	// 0 means jsonstream.DefaultMaxRecord.
 	MaxRecordBytes int
+	// Params are the source's format options from the config
+	// (sources[].format_options), which only the format's decoder reads —
+	// e.g. vpcflow's "fields" for CloudWatch Logs delivery, which has no
+	// header line. A decoder that takes params implements ParamChecker.
+	Params map[string]string
+}
+
+// ParamChecker is implemented by decoders that take format options, so
+// that a config with wrong ones fails check-config instead of every read.
+type ParamChecker interface {
+	// CheckParams reports what is wrong with params, or nil.
+	CheckParams(params map[string]string) error
 }
 
 // Stats count what one Decode call saw.

@@ -9,6 +9,7 @@
 package event
 
 import (
+	"net/netip"
 	"strings"
 	"time"
 
@@ -22,9 +23,11 @@ type Kind uint8
 const (
 	KindUnknown Kind = iota
 	KindCloudTrail
+	KindVPCFlow // VPC Flow Logs: Event.Net
+	KindDNS     // Route 53 Resolver query logs: Event.DNS
 )
 
-var kindNames = [...]string{KindUnknown: "unknown", KindCloudTrail: "cloudtrail"}
+var kindNames = [...]string{KindUnknown: "unknown", KindCloudTrail: "cloudtrail", KindVPCFlow: "vpcflow", KindDNS: "dns"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -79,6 +82,51 @@ type Resource struct {
 	AccountID string
 }
 
+// Network describes a flow (VPC Flow Logs). Addresses are parsed values,
+// not strings: detectors compare and look them up without allocating.
+// Fields a log format does not carry are zero (an invalid netip.Addr, "").
+type Network struct {
+	SrcAddr, DstAddr       netip.Addr
+	SrcPort, DstPort       uint16
+	Protocol               uint8 // IANA protocol number: 6 TCP, 17 UDP, 1 ICMP
+	Packets, Bytes         int64
+	Start, End             time.Time
+	Action                 string // ACCEPT or REJECT
+	LogStatus              string // OK, NODATA or SKIPDATA
+	InterfaceID            string // eni-…
+	InstanceID             string // i-… (flow log v3+)
+	VPCID, SubnetID        string
+	Direction              string // ingress or egress (flow log v5), "" when not logged
+	TCPFlags               uint16 // OR of the flags seen (v3+)
+	PktSrcAddr, PktDstAddr netip.Addr
+}
+
+// DNSAnswer is one answer of a DNS response.
+type DNSAnswer struct {
+	Data, Type, Class string
+}
+
+// DNS describes a DNS query (Route 53 Resolver query logs).
+type DNS struct {
+	Query      string // the name asked for, as logged (with its trailing dot)
+	QueryType  string // A, AAAA, TXT, …
+	QueryClass string
+	RCode      string // NOERROR, NXDOMAIN, …
+	Answers    []DNSAnswer
+	SrcAddr    netip.Addr
+	SrcPort    uint16
+	Transport  string // UDP, TCP, DoH, …
+	VPCID      string
+	InstanceID string // srcids.instance
+	// ResolverEndpoint is srcids.resolver_endpoint (queries from outside
+	// the VPC through an inbound endpoint).
+	ResolverEndpoint string
+	// Route 53 Resolver DNS Firewall, when a rule matched.
+	FirewallRuleAction   string // ALERT, BLOCK, ALLOW
+	FirewallRuleGroupID  string
+	FirewallDomainListID string
+}
+
 // Event is one normalized record.
 type Event struct {
 	Kind     Kind
@@ -103,6 +151,9 @@ type Event struct {
 
 	Resources []Resource
 
+	Net Network // KindVPCFlow
+	DNS DNS     // KindDNS
+
 	// Raw is the record as a parsed JSON DOM (for EventBridge envelopes, the
 	// detail). Nil for non-JSON sources.
 	Raw *fastjson.Value
@@ -115,11 +166,12 @@ type Event struct {
 // Success reports whether the call succeeded (no error code).
 func (e *Event) Success() bool { return !e.Failed }
 
-// Reset clears e for reuse, keeping the Resources backing array.
+// Reset clears e for reuse, keeping the Resources and DNS answers
+// backing arrays.
 func (e *Event) Reset() {
-	res := e.Resources[:0]
+	res, ans := e.Resources[:0], e.DNS.Answers[:0]
 	*e = Event{}
-	e.Resources = res
+	e.Resources, e.DNS.Answers = res, ans
 }
 
 // Path is a compiled field path such as userIdentity.sessionContext.sessionIssuer.arn.
@@ -196,6 +248,17 @@ func (e *Event) Clone() *Event {
 	c.Resources = make([]Resource, len(e.Resources))
 	for i, r := range e.Resources {
 		c.Resources[i] = Resource{Type: strings.Clone(r.Type), ARN: strings.Clone(r.ARN), AccountID: strings.Clone(r.AccountID)}
+	}
+	n := &c.Net
+	n.Action, n.LogStatus, n.InterfaceID, n.InstanceID = strings.Clone(n.Action), strings.Clone(n.LogStatus), strings.Clone(n.InterfaceID), strings.Clone(n.InstanceID)
+	n.VPCID, n.SubnetID, n.Direction = strings.Clone(n.VPCID), strings.Clone(n.SubnetID), strings.Clone(n.Direction)
+	d := &c.DNS
+	d.Query, d.QueryType, d.QueryClass, d.RCode = strings.Clone(d.Query), strings.Clone(d.QueryType), strings.Clone(d.QueryClass), strings.Clone(d.RCode)
+	d.Transport, d.VPCID, d.InstanceID, d.ResolverEndpoint = strings.Clone(d.Transport), strings.Clone(d.VPCID), strings.Clone(d.InstanceID), strings.Clone(d.ResolverEndpoint)
+	d.FirewallRuleAction, d.FirewallRuleGroupID, d.FirewallDomainListID = strings.Clone(d.FirewallRuleAction), strings.Clone(d.FirewallRuleGroupID), strings.Clone(d.FirewallDomainListID)
+	d.Answers = make([]DNSAnswer, len(e.DNS.Answers))
+	for i, a := range e.DNS.Answers {
+		d.Answers[i] = DNSAnswer{Data: strings.Clone(a.Data), Type: strings.Clone(a.Type), Class: strings.Clone(a.Class)}
 	}
 	c.Origin.Source, c.Origin.Path = strings.Clone(e.Origin.Source), strings.Clone(e.Origin.Path)
 	c.RawBytes = append([]byte(nil), e.RawBytes...)
