@@ -54,8 +54,22 @@ func Validate(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	decoders := Decoders()
 	return cfg.Validate(config.Checks{
-		Formats: Decoders().Has,
+		Formats: decoders.Has,
+		FormatOptions: func(format string, opts map[string]string) error {
+			d, err := decoders.New(format)
+			if err != nil {
+				return err
+			}
+			if pc, ok := d.(decode.ParamChecker); ok {
+				return pc.CheckParams(opts)
+			}
+			if len(opts) > 0 {
+				return fmt.Errorf("format %s takes no options", format)
+			}
+			return nil
+		},
 		SelectCheck: func(expr string, disabled []string) error {
 			_, err := dets.Select(expr, disabled)
 			return err
@@ -199,7 +213,8 @@ func (a *App) Ingest(ctx context.Context, src config.SourceConfig, obj source.Ob
 }
 
 func (a *App) ingest(ctx context.Context, p *pipeline.Pipeline, src config.SourceConfig, obj source.Object, stored *store.Checkpoint) (pipeline.Result, error) {
-	job := pipeline.Job{Source: src.Name, Format: src.Format, Object: obj, Checkpoint: src.Type != "stdin", Stored: stored}
+	job := pipeline.Job{Source: src.Name, Format: src.Format, Params: src.FormatOptions, Object: obj,
+		Checkpoint: src.Type != "stdin", Stored: stored}
 	res, err := p.Process(ctx, job)
 	if err != nil || res.Unchanged {
 		return res, err

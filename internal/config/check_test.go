@@ -241,7 +241,7 @@ func TestKnownKeys(t *testing.T) {
 		want []string
 	}{
 		{HTTPConfig{}, []string{"listen", "api_token_env"}},
-		{SourceConfig{}, []string{"name", "type", "path", "format", "include", "poll_interval", "settle"}},
+		{SourceConfig{}, []string{"name", "type", "path", "format", "include", "poll_interval", "settle", "format_options"}},
 		{Config{}, []string{"data_dir", "log", "store", "http", "pipeline", "detectors", "sources"}},
 		{Odd{}, []string{"named", "untagged", "flagged", "a", "b", "ptr", "dur", "othertags"}},
 	}
@@ -255,7 +255,7 @@ func TestKnownKeys(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
-	known := []string{"name", "type", "path", "format", "include", "poll_interval", "settle"}
+	known := []string{"name", "type", "path", "format", "include", "poll_interval", "settle", "format_options"}
 	tests := []struct {
 		key, want string
 	}{

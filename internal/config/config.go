@@ -113,6 +113,10 @@ type SourceConfig struct {
 	// Settle is how long a file must stay unchanged before it is read, so a
 	// file still being written is not read half-way.
 	Settle time.Duration `yaml:"settle"`
+	// FormatOptions are options only the format's decoder reads, e.g.
+	// vpcflow's fields (the field list of flow logs delivered without a
+	// header line, as CloudWatch Logs does).
+	FormatOptions map[string]string `yaml:"format_options"`
 }
 
 // Defaults.
@@ -346,6 +350,8 @@ type Checks struct {
 	Env         Env
 	Formats     func(string) bool                          // known decoder formats
 	SelectCheck func(expr string, disabled []string) error // detector selection
+	// FormatOptions checks a source's format_options for its format.
+	FormatOptions func(format string, opts map[string]string) error
 }
 
 // Validate reports every problem of c at once and resolves the secrets it
@@ -450,6 +456,10 @@ func (c *Config) Validate(ck Checks) error {
 		}
 		if ck.Formats != nil && !ck.Formats(s.Format) {
 			add(f("format"), "unknown format %q", s.Format)
+		} else if ck.FormatOptions != nil {
+			if err := ck.FormatOptions(s.Format, s.FormatOptions); err != nil {
+				add(f("format_options"), "%v", err)
+			}
 		}
 		for _, g := range s.Include {
 			if _, err := filepath.Match(g, "x"); err != nil {

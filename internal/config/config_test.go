@@ -245,3 +245,26 @@ func TestDecodeAndValidateProblemsTogether(t *testing.T) {
 		t.Errorf("Merge lost an error: %v", err)
 	}
 }
+
+func TestFormatOptionsChecked(t *testing.T) {
+	c, err := Parse([]byte("sources:\n  - name: flows\n    type: stdin\n    format: vpcflow\n    format_options:\n      fields: \"version srcaddr\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotFormat string
+	var gotOpts map[string]string
+	ck := checks
+	ck.Formats = func(string) bool { return true }
+	ck.FormatOptions = func(format string, opts map[string]string) error {
+		gotFormat, gotOpts = format, opts
+		return errors.New("fields: dstaddr is missing")
+	}
+	err = c.Validate(ck)
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Field != "sources[0].format_options" || ps[0].Line != 5 {
+		t.Fatalf("problems %v", err)
+	}
+	if gotFormat != "vpcflow" || gotOpts["fields"] != "version srcaddr" {
+		t.Errorf("checked %q %v", gotFormat, gotOpts)
+	}
+}

@@ -71,8 +71,9 @@ func New(decoders *decode.Registry, engine *detect.Engine, sink Sink, opts Optio
 
 // Job is one object to read.
 type Job struct {
-	Source string // configured source name ("scan", "demo", "trails", …)
-	Format string // decoder name
+	Source string            // configured source name ("scan", "demo", "trails", …)
+	Format string            // decoder name
+	Params map[string]string // the decoder's format options (decode.Options.Params)
 	Object source.Object
 	// Checkpoint writes the object's progress with every commit, in the
 	// same transaction as its findings. Off for stdin and offline scans.
@@ -182,7 +183,7 @@ func (p *Pipeline) Process(ctx context.Context, job Job) (Result, error) {
 	defer job.Object.OnIdle(nil)
 
 	origin := event.Origin{Source: job.Source, Path: job.Object.Key}
-	st, derr := dec.Decode(ctx, rc, decode.Options{Origin: origin, Start: r.start, MaxRecordBytes: p.opts.MaxRecordBytes}, r)
+	st, derr := dec.Decode(ctx, rc, decode.Options{Origin: origin, Start: r.start, MaxRecordBytes: p.opts.MaxRecordBytes, Params: job.Params}, r)
 	r.res.Stats = st
 	r.bytes = st.Bytes
 	switch {
