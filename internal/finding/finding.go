@@ -61,9 +61,19 @@ type AccessKeyDetails struct {
 	UserType    string `json:"userType,omitempty"`
 }
 
-// InstanceDetails identifies an EC2 instance.
+// InstanceDetails identifies an EC2 instance. Flow and DNS logs may name
+// only a network interface; InstanceID is then empty.
 type InstanceDetails struct {
-	InstanceID string `json:"instanceId"`
+	InstanceID        string             `json:"instanceId"`
+	NetworkInterfaces []NetworkInterface `json:"networkInterfaces,omitempty"`
+}
+
+// NetworkInterface is an instance's network interface.
+type NetworkInterface struct {
+	NetworkInterfaceID string `json:"networkInterfaceId,omitempty"`
+	PrivateIPAddress   string `json:"privateIpAddress,omitempty"`
+	VpcID              string `json:"vpcId,omitempty"`
+	SubnetID           string `json:"subnetId,omitempty"`
 }
 
 // S3BucketDetail identifies a bucket.
@@ -89,8 +99,50 @@ type Service struct {
 
 // Action is GuardDuty's service.action: a type and the matching object.
 type Action struct {
-	ActionType       string            `json:"actionType"` // AWS_API_CALL
-	AwsAPICallAction *AwsAPICallAction `json:"awsApiCallAction,omitempty"`
+	ActionType              string                   `json:"actionType"` // AWS_API_CALL, NETWORK_CONNECTION, PORT_PROBE, DNS_REQUEST
+	AwsAPICallAction        *AwsAPICallAction        `json:"awsApiCallAction,omitempty"`
+	NetworkConnectionAction *NetworkConnectionAction `json:"networkConnectionAction,omitempty"`
+	PortProbeAction         *PortProbeAction         `json:"portProbeAction,omitempty"`
+	DNSRequestAction        *DNSRequestAction        `json:"dnsRequestAction,omitempty"`
+}
+
+// NetworkConnectionAction is a connection between an instance and a
+// remote host.
+type NetworkConnectionAction struct {
+	ConnectionDirection string           `json:"connectionDirection"` // INBOUND, OUTBOUND, UNKNOWN
+	Protocol            string           `json:"protocol"`            // TCP, UDP, ICMP, or the number
+	Blocked             bool             `json:"blocked"`
+	LocalIPDetails      *RemoteIPDetails `json:"localIpDetails,omitempty"`
+	LocalPortDetails    *PortDetails     `json:"localPortDetails,omitempty"`
+	RemoteIPDetails     *RemoteIPDetails `json:"remoteIpDetails,omitempty"`
+	RemotePortDetails   *PortDetails     `json:"remotePortDetails,omitempty"`
+}
+
+// PortDetails is a port and its service name.
+type PortDetails struct {
+	Port     int    `json:"port"`
+	PortName string `json:"portName,omitempty"`
+}
+
+// PortProbeAction is a remote host probing an instance's ports.
+type PortProbeAction struct {
+	Blocked          bool              `json:"blocked"`
+	PortProbeDetails []PortProbeDetail `json:"portProbeDetails"`
+}
+
+// PortProbeDetail is one probed port.
+type PortProbeDetail struct {
+	LocalPortDetails *PortDetails     `json:"localPortDetails,omitempty"`
+	LocalIPDetails   *RemoteIPDetails `json:"localIpDetails,omitempty"`
+	RemoteIPDetails  *RemoteIPDetails `json:"remoteIpDetails,omitempty"`
+}
+
+// DNSRequestAction is a DNS query made by an instance.
+type DNSRequestAction struct {
+	Domain           string `json:"domain"`
+	Protocol         string `json:"protocol,omitempty"`
+	Blocked          bool   `json:"blocked"`
+	DomainWithSuffix string `json:"domainWithSuffix,omitempty"`
 }
 
 // AwsAPICallAction describes the API call behind the finding.

@@ -1,0 +1,476 @@
+package netflow
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/picket-dev/picket/internal/detect"
+	"github.com/picket-dev/picket/internal/detect/state"
+	"github.com/picket-dev/picket/internal/event"
+	"github.com/picket-dev/picket/internal/finding"
+)
+
+// window is tumbling-window bookkeeping shared by the detectors' states:
+// counting starts at the first event and restarts once Window has passed.
+type window struct {
+	start  int64 // event time the window opened, Unix nanoseconds
+	raised bool  // a finding was raised in this window
+}
+
+// roll restarts w when it is older than d at t; it reports whether it did.
+func (w *window) roll(fresh bool, t time.Time, d time.Duration) bool {
+	n := t.UnixNano()
+	if fresh || n-w.start > int64(d) || n < w.start-int64(d) {
+		w.start, w.raised = n, false
+		return true
+	}
+	return false
+}
+
+// ---- Recon:EC2/Portscan and Impact:EC2/PortSweep ----
+
+type scans struct {
+	cfg   Config
+	o     orienter
+	ports *state.Table[scanKey, portsState]
+	hosts *state.Table[sweepKey, hostsState]
+}
+
+type scanKey struct {
+	inst   instanceKey
+	remote state.Addr16
+}
+
+type portsState struct {
+	window
+	set state.Ports
+}
+
+type sweepKey struct {
+	inst  instanceKey
+	port  uint16
+	proto uint8
+}
+
+type hostsState struct {
+	window
+	set state.Hashes
+}
+
+func newScans(c Config, o orienter) *scans {
+	return &scans{cfg: c, o: o,
+		ports: state.New[scanKey, portsState](c.MaxEntities, c.Window),
+		hosts: state.New[sweepKey, hostsState](c.MaxEntities, c.Window)}
+}
+
+func (d *scans) Info() detect.Info {
+	return detect.Info{
+		Name:        "EC2/PortScanning",
+		Description: "An instance probes many ports of one host (Recon:EC2/Portscan) or one port on many hosts (Impact:EC2/PortSweep).",
+		Tags:        []string{"network", "vpcflow", "ec2", "recon"},
+		Types:       []string{"Recon:EC2/Portscan", "Impact:EC2/PortSweep"},
+		Kinds:       flowKinds,
+	}
+}
+
+func (d *scans) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
+	n := &e.Net
+	if n.Protocol != 6 && n.Protocol != 17 {
+		return out
+	}
+	f, ok := d.o.orient(n)
+	if !ok || f.dir != egress || !probe(n, d.cfg.ProbeMaxPackets) {
+		return out
+	}
+	inst := keyOf(e, &f)
+	if d.cfg.PortscanPorts > 0 {
+		st, fresh := d.ports.Get(scanKey{inst, state.AddrKey(f.remote)}, e.Time)
+		if st.roll(fresh, e.Time, d.cfg.Window) {
+			st.set = state.Ports{}
+		}
+		st.set.Add(f.rport)
+		if !st.raised && st.set.Len() >= d.cfg.PortscanPorts {
+			st.raised = true
+			fd := newFinding(d.Info().Name, "Recon:EC2/Portscan", finding.SevMedium, e, &f)
+			fd.Title = fmt.Sprintf("Instance %s is performing outbound port scans against %s.", fd.Keys.Resource, f.remote)
+			fd.Description = fmt.Sprintf("Instance %s (%s) probed %d distinct ports of the remote host %s within %s, with flows of at most %d packets that carried no conversation.",
+				fd.Keys.Resource, f.local, st.set.Len(), f.remote, d.cfg.Window, d.cfg.ProbeMaxPackets)
+			fd.Service.EventFirstSeen = time.Unix(0, st.start).UTC()
+			fd.Service.AdditionalInfo = map[string]any{"probedPorts": st.set.Values(), "windowSeconds": d.cfg.Window.Seconds()}
+			out = append(out, fd)
+		}
+	}
+	if d.cfg.SweepHosts > 0 {
+		st, fresh := d.hosts.Get(sweepKey{inst, f.rport, n.Protocol}, e.Time)
+		if st.roll(fresh, e.Time, d.cfg.Window) {
+			st.set = state.Hashes{}
+		}
+		st.set.Add(state.HashAddr(state.AddrKey(f.remote)))
+		if !st.raised && st.set.Len() >= d.cfg.SweepHosts {
+			st.raised = true
+			fd := newFinding(d.Info().Name, "Impact:EC2/PortSweep", finding.SevHigh, e, &f)
+			fd.Keys.Actor = fmt.Sprintf("port %d/%s", f.rport, ProtocolName(n.Protocol))
+			fd.Title = fmt.Sprintf("Instance %s is probing port %d on a large number of hosts.", fd.Keys.Resource, f.rport)
+			fd.Description = fmt.Sprintf("Instance %s (%s) probed port %d/%s on %d distinct hosts within %s (the last one %s), which suggests it is compromised and looking for vulnerable hosts.",
+				fd.Keys.Resource, f.local, f.rport, ProtocolName(n.Protocol), st.set.Len(), d.cfg.Window, f.remote)
+			fd.Service.EventFirstSeen = time.Unix(0, st.start).UTC()
+			fd.Service.AdditionalInfo = map[string]any{"hostsProbed": st.set.Len(), "windowSeconds": d.cfg.Window.Seconds()}
+			out = append(out, fd)
+		}
+	}
+	return out
+}
+
+// ---- UnauthorizedAccess:EC2/SSHBruteForce, RDPBruteForce, Impact:EC2/WinRMBruteForce ----
+
+type bruteForce struct {
+	cfg Config
+	o   orienter
+	t   *state.Table[bruteKey, bruteState]
+}
+
+type bruteKey struct {
+	inst   instanceKey
+	remote state.Addr16
+	port   uint16
+	dir    direction
+}
+
+type bruteState struct {
+	window
+	attempts int32
+	session  bool // a long session followed the attempts
+}
+
+// bruteTypes maps the attacked port to the finding type.
+var bruteTypes = map[uint16]string{
+	22:   "UnauthorizedAccess:EC2/SSHBruteForce",
+	3389: "UnauthorizedAccess:EC2/RDPBruteForce",
+	5985: "Impact:EC2/WinRMBruteForce",
+	5986: "Impact:EC2/WinRMBruteForce",
+}
+
+func newBruteForce(c Config, o orienter) *bruteForce {
+	return &bruteForce{cfg: c, o: o, t: state.New[bruteKey, bruteState](c.MaxEntities, c.Window)}
+}
+
+func (d *bruteForce) Info() detect.Info {
+	return detect.Info{
+		Name:        "EC2/BruteForce",
+		Description: "Many connection attempts from one host to an SSH, RDP or WinRM port: Low when the instance is the target, High when it is the attacker.",
+		Tags:        []string{"network", "vpcflow", "ec2", "bruteforce"},
+		Types:       []string{"UnauthorizedAccess:EC2/SSHBruteForce", "UnauthorizedAccess:EC2/RDPBruteForce", "Impact:EC2/WinRMBruteForce"},
+		Kinds:       flowKinds,
+	}
+}
+
+// sessionPackets and sessionBytes make a flow a session rather than an
+// attempt: a shell, not a failed login.
+const (
+	sessionPackets = 40
+	sessionBytes   = 10_000
+)
+
+func (d *bruteForce) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
+	n := &e.Net
+	if n.Protocol != 6 || d.cfg.BruteForceAttempts <= 0 {
+		return out
+	}
+	f, ok := d.o.orient(n)
+	if !ok {
+		return out
+	}
+	// The attacked port is the instance's when it is the target, the
+	// remote host's when it attacks.
+	port := f.lport
+	if f.dir == egress {
+		port = f.rport
+	}
+	typ, ok := bruteTypes[port]
+	if !ok {
+		return out
+	}
+	st, fresh := d.t.Get(bruteKey{keyOf(e, &f), state.AddrKey(f.remote), port, f.dir}, e.Time)
+	rolled := st.roll(fresh, e.Time, d.cfg.Window)
+	if rolled {
+		st.attempts, st.session = 0, false
+	}
+	long := n.Packets >= sessionPackets && n.Bytes >= sessionBytes
+	if !long {
+		st.attempts++
+	}
+	raise := false
+	switch {
+	case !st.raised && int(st.attempts) >= d.cfg.BruteForceAttempts:
+		st.raised, raise = true, true
+	case st.raised && long && !st.session && n.Action == "ACCEPT":
+		// A session after the attempts: the attack may have succeeded.
+		st.session, raise = true, true
+	}
+	if !raise {
+		return out
+	}
+	sev := finding.SevLow
+	if f.dir == egress {
+		sev = finding.SevHigh
+	}
+	if st.session {
+		sev = max(sev, finding.SevMedium)
+	}
+	fd := newFinding(d.Info().Name, typ, sev, e, &f)
+	what := map[uint16]string{22: "SSH", 3389: "RDP", 5985: "WinRM", 5986: "WinRM"}[port]
+	if f.dir == egress {
+		fd.Title = fmt.Sprintf("Instance %s is performing %s brute force attacks against %s.", fd.Keys.Resource, what, f.remote)
+		fd.Description = fmt.Sprintf("Instance %s (%s) made %d %s connection attempts to %s within %s: it is likely compromised and attacking other hosts.",
+			fd.Keys.Resource, f.local, st.attempts, what, f.remote, d.cfg.Window)
+	} else {
+		fd.Title = fmt.Sprintf("%s is performing %s brute force attacks against instance %s.", f.remote, what, fd.Keys.Resource)
+		fd.Description = fmt.Sprintf("%s made %d %s connection attempts to instance %s (%s) port %d within %s.",
+			f.remote, st.attempts, what, fd.Keys.Resource, f.local, port, d.cfg.Window)
+	}
+	if st.session {
+		fd.Description += fmt.Sprintf(" A longer session followed (%d packets, %d bytes): the attack may have succeeded.", n.Packets, n.Bytes)
+	}
+	fd.Service.EventFirstSeen = time.Unix(0, st.start).UTC()
+	fd.Service.AdditionalInfo = map[string]any{"attempts": st.attempts, "sessionAfterAttempts": st.session, "windowSeconds": d.cfg.Window.Seconds()}
+	return append(out, fd)
+}
+
+// ---- Backdoor:EC2/DenialOfService.* ----
+
+type dos struct {
+	cfg Config
+	o   orienter
+	t   *state.Table[dosKey, dosState]
+}
+
+type dosKey struct {
+	inst   instanceKey
+	remote state.Addr16
+	class  uint8
+}
+
+type dosState struct {
+	window         // the raise window (cfg.Window)
+	minute int64   // the minute being summed (Unix minutes)
+	ppm    float64 // packets per minute summed over this minute's flows
+}
+
+// DoS classes, in the order of dosTypes.
+const (
+	dosTCP = iota
+	dosUDP
+	dosDNS
+	dosUDPOnTCPPorts
+	dosUnusualProtocol
+)
+
+var dosTypes = [...]string{
+	"Backdoor:EC2/DenialOfService.Tcp", "Backdoor:EC2/DenialOfService.Udp", "Backdoor:EC2/DenialOfService.Dns",
+	"Backdoor:EC2/DenialOfService.UdpOnTcpPorts", "Backdoor:EC2/DenialOfService.UnusualProtocol",
+}
+
+// tcpServicePorts are ports whose services run over TCP: UDP floods to
+// them are DenialOfService.UdpOnTcpPorts.
+var tcpServicePorts = map[uint16]bool{21: true, 22: true, 23: true, 25: true, 80: true, 110: true, 143: true, 443: true,
+	445: true, 993: true, 995: true, 1433: true, 3306: true, 3389: true, 5432: true, 8080: true, 8443: true}
+
+func newDoS(c Config, o orienter) *dos {
+	return &dos{cfg: c, o: o, t: state.New[dosKey, dosState](c.MaxEntities, c.Window)}
+}
+
+func (d *dos) Info() detect.Info {
+	return detect.Info{
+		Name:        "EC2/DenialOfService",
+		Description: "An instance sends a flood of packets to one host (TCP, UDP, DNS, UDP on TCP ports, or an unusual protocol).",
+		Tags:        []string{"network", "vpcflow", "ec2", "dos"},
+		Types:       dosTypes[:],
+		Kinds:       flowKinds,
+	}
+}
+
+func (d *dos) classOf(n *event.Network, f *flow) (uint8, bool) {
+	switch n.Protocol {
+	case 6:
+		if f.rport == 53 {
+			return dosDNS, true
+		}
+		return dosTCP, true
+	case 17:
+		switch {
+		case f.rport == 53:
+			return dosDNS, true
+		case tcpServicePorts[f.rport]:
+			return dosUDPOnTCPPorts, true
+		}
+		return dosUDP, true
+	case 1, 58, 50, 51: // ICMP, ICMPv6, ESP, AH: not flood types GuardDuty names
+		return 0, false
+	}
+	return dosUnusualProtocol, true
+}
+
+func (d *dos) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
+	n := &e.Net
+	if d.cfg.DoSPacketsPerMinute <= 0 || n.Packets < d.cfg.DoSPacketsPerMinute/10 {
+		return out // no record this small can be a flood's share (a cheap first test)
+	}
+	f, ok := d.o.orient(n)
+	if !ok || f.dir != egress {
+		return out
+	}
+	class, ok := d.classOf(n, &f)
+	if !ok {
+		return out
+	}
+	st, fresh := d.t.Get(dosKey{keyOf(e, &f), state.AddrKey(f.remote), class}, e.Time)
+	st.roll(fresh, e.Time, d.cfg.Window)
+	minutes := n.End.Sub(n.Start).Minutes()
+	if minutes < 1 {
+		minutes = 1
+	}
+	m := e.Time.Unix() / 60
+	if m != st.minute {
+		st.minute, st.ppm = m, 0
+	}
+	st.ppm += float64(n.Packets) / minutes
+	if st.raised || st.ppm < float64(d.cfg.DoSPacketsPerMinute) {
+		return out
+	}
+	st.raised = true
+	fd := newFinding(d.Info().Name, dosTypes[class], finding.SevHigh, e, &f)
+	fd.Title = fmt.Sprintf("Instance %s is behaving in a manner that may indicate it is being used to perform a denial of service attack.", fd.Keys.Resource)
+	fd.Description = fmt.Sprintf("Instance %s (%s) sent %.0f packets per minute (%s) to %s port %d, above %d: an outbound flood.",
+		fd.Keys.Resource, f.local, st.ppm, ProtocolName(n.Protocol), f.remote, f.rport, d.cfg.DoSPacketsPerMinute)
+	fd.Service.AdditionalInfo = map[string]any{"packetsPerMinute": st.ppm}
+	return append(out, fd)
+}
+
+// ---- Backdoor:EC2/Spambot ----
+
+type spambot struct {
+	cfg Config
+	o   orienter
+	t   *state.Table[instanceKey, hostsState]
+}
+
+func newSpambot(c Config, o orienter) *spambot {
+	return &spambot{cfg: c, o: o, t: state.New[instanceKey, hostsState](c.MaxEntities, c.Window)}
+}
+
+func (d *spambot) Info() detect.Info {
+	return detect.Info{
+		Name:        "Backdoor:EC2/Spambot",
+		Description: "An instance talks SMTP (port 25) to many mail servers: it may be sending spam.",
+		Tags:        []string{"network", "vpcflow", "ec2"},
+		Types:       []string{"Backdoor:EC2/Spambot"},
+		Kinds:       flowKinds,
+	}
+}
+
+func (d *spambot) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
+	n := &e.Net
+	if n.Protocol != 6 || d.cfg.SpamHosts <= 0 {
+		return out
+	}
+	f, ok := d.o.orient(n)
+	if !ok || f.dir != egress || f.rport != 25 {
+		return out
+	}
+	st, fresh := d.t.Get(keyOf(e, &f), e.Time)
+	if st.roll(fresh, e.Time, d.cfg.Window) {
+		st.set = state.Hashes{}
+	}
+	st.set.Add(state.HashAddr(state.AddrKey(f.remote)))
+	if st.raised || st.set.Len() < d.cfg.SpamHosts {
+		return out
+	}
+	st.raised = true
+	fd := newFinding(d.Info().Name, "Backdoor:EC2/Spambot", finding.SevMedium, e, &f)
+	fd.Keys.Actor = "smtp"
+	fd.Title = fmt.Sprintf("Instance %s is behaving in a manner that may indicate it is being used to send spam.", fd.Keys.Resource)
+	fd.Description = fmt.Sprintf("Instance %s (%s) connected to port 25 of %d distinct hosts within %s (the last one %s).",
+		fd.Keys.Resource, f.local, st.set.Len(), d.cfg.Window, f.remote)
+	fd.Service.EventFirstSeen = time.Unix(0, st.start).UTC()
+	fd.Service.AdditionalInfo = map[string]any{"mailServers": st.set.Len()}
+	return append(out, fd)
+}
+
+// ---- DefenseEvasion:EC2/UnusualDNSResolver, UnusualDoHActivity, UnusualDoTActivity ----
+
+type resolvers struct {
+	cfg Config
+	o   orienter
+	t   *state.Table[scanKey, window]
+}
+
+// dohResolvers are public DNS-over-HTTPS resolvers' addresses.
+var dohResolvers = func() map[netip.Addr]string {
+	m := map[netip.Addr]string{}
+	for name, addrs := range map[string][]string{
+		"Cloudflare":    {"1.1.1.1", "1.0.0.1", "2606:4700:4700::1111", "2606:4700:4700::1001"},
+		"Google":        {"8.8.8.8", "8.8.4.4", "2001:4860:4860::8888", "2001:4860:4860::8844"},
+		"Quad9":         {"9.9.9.9", "149.112.112.112", "2620:fe::fe", "2620:fe::9"},
+		"OpenDNS":       {"208.67.222.222", "208.67.220.220"},
+		"AdGuard":       {"94.140.14.14", "94.140.15.15"},
+		"CleanBrowsing": {"185.228.168.9", "185.228.169.9"},
+	} {
+		for _, a := range addrs {
+			m[netip.MustParseAddr(a)] = name
+		}
+	}
+	return m
+}()
+
+func newResolvers(c Config, o orienter) *resolvers {
+	return &resolvers{cfg: c, o: o, t: state.New[scanKey, window](c.MaxEntities, c.Window)}
+}
+
+func (d *resolvers) Info() detect.Info {
+	return detect.Info{
+		Name:        "EC2/UnusualDNS",
+		Description: "An instance resolves names outside the VPC resolver: plain DNS to a public resolver, DNS over TLS, or DNS over HTTPS to a public DoH service.",
+		Tags:        []string{"network", "vpcflow", "ec2", "dns", "defense-evasion"},
+		Types:       []string{"DefenseEvasion:EC2/UnusualDNSResolver", "DefenseEvasion:EC2/UnusualDoHActivity", "DefenseEvasion:EC2/UnusualDoTActivity"},
+		Kinds:       flowKinds,
+	}
+}
+
+func (d *resolvers) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
+	n := &e.Net
+	if n.Action != "ACCEPT" || (n.Protocol != 6 && n.Protocol != 17) {
+		return out
+	}
+	f, ok := d.o.orient(n)
+	if !ok || f.dir != egress || f.remote.IsLinkLocalUnicast() {
+		return out
+	}
+	var typ, how string
+	switch {
+	case f.rport == 53:
+		typ, how = "DefenseEvasion:EC2/UnusualDNSResolver", "sent DNS queries to the public resolver"
+	case f.rport == 853 && n.Protocol == 6:
+		typ, how = "DefenseEvasion:EC2/UnusualDoTActivity", "made DNS-over-TLS connections to"
+	case f.rport == 443 && n.Protocol == 6:
+		p, ok := dohResolvers[f.remote.Unmap()]
+		if !ok {
+			return out
+		}
+		typ, how = "DefenseEvasion:EC2/UnusualDoHActivity", "made DNS-over-HTTPS connections to "+p+"'s resolver"
+	default:
+		return out
+	}
+	st, fresh := d.t.Get(scanKey{keyOf(e, &f), state.AddrKey(f.remote)}, e.Time)
+	st.roll(fresh, e.Time, d.cfg.Window)
+	if st.raised {
+		return out
+	}
+	st.raised = true
+	fd := newFinding(d.Info().Name, typ, finding.SevMedium, e, &f)
+	fd.Title = fmt.Sprintf("Instance %s is resolving names outside the VPC resolver.", fd.Keys.Resource)
+	fd.Description = fmt.Sprintf("Instance %s (%s) %s %s. Malware uses outside resolvers to hide its lookups from the VPC's DNS logs.",
+		fd.Keys.Resource, f.local, how, f.remote)
+	return append(out, fd)
+}

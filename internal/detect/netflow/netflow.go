@@ -1,0 +1,328 @@
+// Package netflow holds Picket's stateful detectors over VPC Flow Logs,
+// named after GuardDuty's EC2 finding types with their default severities:
+// port scans and sweeps, brute force against SSH, RDP and WinRM, denial of
+// service, spam, and DNS that bypasses the VPC resolver.
+//
+// Every detector decides from the flows alone, over windows of event time,
+// with per-entity state in bounded tables (package state): memory stays
+// fixed whatever the traffic, and eviction is counted.
+//
+// A flow record is seen from one network interface. Which end is the
+// instance ("local") comes from the record's flow-direction when the log
+// has it (v5), otherwise from the configured local networks (default: the
+// private ranges): a flow from a local address to a non-local one is
+// egress, the reverse is ingress, and flows between two local or two
+// non-local addresses are left alone by the detectors that need a side.
+package netflow
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/picket-dev/picket/internal/detect"
+	"github.com/picket-dev/picket/internal/event"
+	"github.com/picket-dev/picket/internal/finding"
+)
+
+// Config tunes the detectors. Zero values take the defaults; a negative
+// threshold turns that finding type off.
+type Config struct {
+	// LocalNetworks are your VPCs' address ranges. Default: 10.0.0.0/8,
+	// 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7.
+	LocalNetworks []string `yaml:"local_networks"`
+	// Window is how far back counts reach (event time). Default 10m.
+	Window time.Duration `yaml:"window"`
+	// PortscanPorts: distinct ports of one remote host probed by an
+	// instance within Window (Recon:EC2/Portscan). Default 25.
+	PortscanPorts int `yaml:"portscan_ports"`
+	// SweepHosts: distinct remote hosts probed on one port by an instance
+	// within Window (Impact:EC2/PortSweep). Default 25.
+	SweepHosts int `yaml:"sweep_hosts"`
+	// ProbeMaxPackets: a flow of at most this many packets that was not
+	// answered counts as a probe. Default 3.
+	ProbeMaxPackets int64 `yaml:"probe_max_packets"`
+	// BruteForceAttempts: connections from one host to one SSH, RDP or
+	// WinRM port within Window. Default 20.
+	BruteForceAttempts int `yaml:"brute_force_attempts"`
+	// SpamHosts: distinct mail servers (port 25) an instance connects to
+	// within Window (Backdoor:EC2/Spambot). Default 20.
+	SpamHosts int `yaml:"spam_hosts"`
+	// DoSPacketsPerMinute: packets an instance sends one remote host within
+	// a minute of event time (Backdoor:EC2/DenialOfService.*). Default 100000.
+	DoSPacketsPerMinute int64 `yaml:"dos_packets_per_minute"`
+	// MaxEntities bounds each detector's state table. Default 250000.
+	MaxEntities int `yaml:"max_entities"`
+}
+
+// Defaults.
+const (
+	DefaultWindow              = 10 * time.Minute
+	DefaultPortscanPorts       = 25
+	DefaultSweepHosts          = 25
+	DefaultProbeMaxPackets     = 3
+	DefaultBruteForceAttempts  = 20
+	DefaultSpamHosts           = 20
+	DefaultDoSPacketsPerMinute = 100_000
+	DefaultMaxEntities         = 250_000
+)
+
+// DefaultLocalNetworks are the private ranges.
+var DefaultLocalNetworks = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"}
+
+// withDefaults fills zero values.
+func (c Config) withDefaults() Config {
+	if len(c.LocalNetworks) == 0 {
+		c.LocalNetworks = DefaultLocalNetworks
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.PortscanPorts, DefaultPortscanPorts)
+	def(&c.SweepHosts, DefaultSweepHosts)
+	def(&c.BruteForceAttempts, DefaultBruteForceAttempts)
+	def(&c.SpamHosts, DefaultSpamHosts)
+	def(&c.MaxEntities, DefaultMaxEntities)
+	if c.ProbeMaxPackets == 0 {
+		c.ProbeMaxPackets = DefaultProbeMaxPackets
+	}
+	if c.DoSPacketsPerMinute == 0 {
+		c.DoSPacketsPerMinute = DefaultDoSPacketsPerMinute
+	}
+	return c
+}
+
+// Validate reports every problem of c.
+func (c Config) Validate() error {
+	var errs []error
+	for _, n := range c.LocalNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			errs = append(errs, fmt.Errorf("local_networks: %q is not a CIDR", n))
+		}
+	}
+	if c.Window < 0 {
+		errs = append(errs, errors.New("window must not be negative"))
+	}
+	for name, v := range map[string]int{"portscan_ports": c.PortscanPorts, "sweep_hosts": c.SweepHosts, "spam_hosts": c.SpamHosts} {
+		if v > maxDistinct {
+			errs = append(errs, fmt.Errorf("%s: at most %d (distinct values are counted exactly up to that)", name, maxDistinct))
+		}
+	}
+	if c.MaxEntities < 0 {
+		errs = append(errs, errors.New("max_entities must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// All returns the flow detectors configured by c (which must be valid).
+func All(c Config) []detect.Detector {
+	c = c.withDefaults()
+	nets := make([]netip.Prefix, 0, len(c.LocalNetworks))
+	for _, n := range c.LocalNetworks {
+		if p, err := netip.ParsePrefix(n); err == nil {
+			nets = append(nets, p.Masked())
+		}
+	}
+	o := orienter{nets: nets}
+	return []detect.Detector{
+		newScans(c, o),
+		newBruteForce(c, o),
+		newDoS(c, o),
+		newSpambot(c, o),
+		newResolvers(c, o),
+	}
+}
+
+var flowKinds = []event.Kind{event.KindVPCFlow}
+
+// Direction of a flow as seen from the instance.
+type direction int8
+
+const (
+	unknown direction = iota
+	egress            // the instance is the source
+	ingress           // the instance is the destination
+)
+
+// orienter tells which end of a flow is the instance.
+type orienter struct{ nets []netip.Prefix }
+
+func (o orienter) local(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range o.nets {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// flow is a flow record seen from the instance.
+type flow struct {
+	dir           direction
+	local, remote netip.Addr
+	lport, rport  uint16
+}
+
+// orient places a flow; ok is false for NODATA/SKIPDATA records and for
+// flows whose sides cannot be told apart.
+func (o orienter) orient(n *event.Network) (f flow, ok bool) {
+	if (n.LogStatus != "" && n.LogStatus != "OK") || !n.SrcAddr.IsValid() || !n.DstAddr.IsValid() {
+		return f, false
+	}
+	switch n.Direction {
+	case "egress":
+		f.dir = egress
+	case "ingress":
+		f.dir = ingress
+	default:
+		sl, dl := o.local(n.SrcAddr), o.local(n.DstAddr)
+		switch {
+		case sl && !dl:
+			f.dir = egress
+		case dl && !sl:
+			f.dir = ingress
+		default:
+			return f, false
+		}
+	}
+	if f.dir == egress {
+		f.local, f.remote, f.lport, f.rport = n.SrcAddr, n.DstAddr, n.SrcPort, n.DstPort
+	} else {
+		f.local, f.remote, f.lport, f.rport = n.DstAddr, n.SrcAddr, n.DstPort, n.SrcPort
+	}
+	return f, true
+}
+
+// instanceKey names the instance a flow belongs to for state: its ID, or
+// its interface, or its local address.
+type instanceKey struct {
+	id   [24]byte // instance or interface ID (they are 19–21 characters)
+	addr [16]byte
+}
+
+func keyOf(e *event.Event, f *flow) instanceKey {
+	var k instanceKey
+	id := e.Net.InstanceID
+	if id == "" {
+		id = e.Net.InterfaceID
+	}
+	copy(k.id[:], id)
+	k.addr = f.local.Unmap().As16()
+	return k
+}
+
+// probe reports whether a flow looks like a probe: rejected, or a handful
+// of packets that carried no conversation.
+func probe(n *event.Network, maxPackets int64) bool {
+	return n.Action == "REJECT" || (n.Packets > 0 && n.Packets <= maxPackets && n.Bytes <= 80*n.Packets)
+}
+
+// maxDistinct is the largest threshold on distinct values.
+const maxDistinct = 48
+
+// newFinding fills what every flow finding has: the instance as the
+// resource, the connection as the action, the seen window.
+func newFinding(detector, typ string, sev float64, e *event.Event, f *flow) finding.Finding {
+	n := &e.Net
+	inst := &finding.InstanceDetails{InstanceID: n.InstanceID}
+	if n.InterfaceID != "" || f.local.IsValid() {
+		inst.NetworkInterfaces = []finding.NetworkInterface{{
+			NetworkInterfaceID: n.InterfaceID, PrivateIPAddress: f.local.String(), VpcID: n.VPCID, SubnetID: n.SubnetID,
+		}}
+	}
+	dir := "OUTBOUND"
+	if f.dir == ingress {
+		dir = "INBOUND"
+	}
+	resKey := n.InstanceID
+	if resKey == "" {
+		resKey = n.InterfaceID
+	}
+	if resKey == "" {
+		resKey = f.local.String()
+	}
+	return finding.Finding{
+		Type:      typ,
+		Severity:  sev,
+		AccountID: clone(e.Account),
+		Region:    clone(e.Region),
+		Resource:  finding.Resource{ResourceType: "Instance", InstanceDetails: inst},
+		Service: finding.Service{
+			DetectorID: detector,
+			Action: finding.Action{ActionType: "NETWORK_CONNECTION", NetworkConnectionAction: &finding.NetworkConnectionAction{
+				ConnectionDirection: dir,
+				Protocol:            ProtocolName(n.Protocol),
+				Blocked:             n.Action == "REJECT",
+				LocalIPDetails:      ipDetails(f.local),
+				LocalPortDetails:    &finding.PortDetails{Port: int(f.lport), PortName: PortName(f.lport)},
+				RemoteIPDetails:     ipDetails(f.remote),
+				RemotePortDetails:   &finding.PortDetails{Port: int(f.rport), PortName: PortName(f.rport)},
+			}},
+			Count:          1,
+			EventFirstSeen: n.Start,
+			EventLastSeen:  n.End,
+			ResourceRole:   role(f.dir),
+			FeatureName:    "FlowLogs",
+		},
+		Keys: finding.Keys{Resource: clone(resKey), Actor: f.remote.String()},
+	}
+}
+
+// role is GuardDuty's resourceRole: the instance is the ACTOR when it
+// starts the traffic, the TARGET when it receives it.
+func role(d direction) string {
+	if d == egress {
+		return "ACTOR"
+	}
+	return "TARGET"
+}
+
+func clone(s string) string { return string([]byte(s)) }
+
+func ipDetails(a netip.Addr) *finding.RemoteIPDetails {
+	if !a.IsValid() {
+		return nil
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return &finding.RemoteIPDetails{IPAddressV4: a.String()}
+	}
+	return &finding.RemoteIPDetails{IPAddressV6: a.String()}
+}
+
+// ProtocolName names an IANA protocol number as GuardDuty does.
+func ProtocolName(p uint8) string {
+	switch p {
+	case 1:
+		return "ICMP"
+	case 6:
+		return "TCP"
+	case 17:
+		return "UDP"
+	case 58:
+		return "ICMPV6"
+	}
+	return fmt.Sprint(p)
+}
+
+// PortName names well-known ports as GuardDuty does ("Unknown" otherwise).
+func PortName(p uint16) string {
+	if n, ok := portNames[p]; ok {
+		return n
+	}
+	return "Unknown"
+}
+
+var portNames = map[uint16]string{
+	22: "SSH", 23: "Telnet", 25: "SMTP", 53: "DNS", 80: "HTTP", 110: "POP3", 123: "NTP", 143: "IMAP",
+	443: "HTTPS", 445: "SMB", 465: "SMTPS", 587: "SMTP", 853: "DNS over TLS", 993: "IMAPS", 995: "POP3S",
+	1433: "MSSQL", 3306: "MySQL", 3389: "RDP", 5432: "PostgreSQL", 5900: "VNC", 5985: "WinRM", 5986: "WinRM",
+	6379: "Redis", 9001: "Tor", 9030: "Tor", 27017: "MongoDB",
+}
