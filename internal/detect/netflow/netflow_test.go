@@ -264,8 +264,8 @@ func TestUnusualDNS(t *testing.T) {
 		fl(local, 40002, "9.9.9.9", 853, 6, 20, 3000, "ACCEPT", 0),
 		fl(local, 40003, "1.1.1.1", 443, 6, 20, 3000, "ACCEPT", 0),
 		fl(local, 40004, "198.51.100.9", 443, 6, 20, 3000, "ACCEPT", 0), // ordinary HTTPS
-		fl(local, 40005, "10.0.0.2", 53, 17, 2, 150, "ACCEPT", 0),      // the VPC resolver
-		fl(local, 40006, "8.8.4.4", 53, 17, 2, 150, "REJECT", 0),       // blocked
+		fl(local, 40005, "10.0.0.2", 53, 17, 2, 150, "ACCEPT", 0),       // the VPC resolver
+		fl(local, 40006, "8.8.4.4", 53, 17, 2, 150, "REJECT", 0),        // blocked
 	)
 	got := types(fs)
 	want := []string{"DefenseEvasion:EC2/UnusualDNSResolver", "DefenseEvasion:EC2/UnusualDoTActivity", "DefenseEvasion:EC2/UnusualDoHActivity"}
