@@ -1,0 +1,423 @@
+// Package dnsquery holds Picket's detectors over DNS query logs (Route 53
+// Resolver), named after GuardDuty's EC2 DNS finding types: data hidden in
+// DNS queries (tunnelling), domains made by a generation algorithm (DGA),
+// and DNS rebinding to the instance metadata service. Stateful ones count
+// over windows of event time in bounded tables (package state).
+package dnsquery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/picket-dev/picket/internal/detect"
+	"github.com/picket-dev/picket/internal/detect/state"
+	"github.com/picket-dev/picket/internal/event"
+	"github.com/picket-dev/picket/internal/finding"
+)
+
+// Config tunes the detectors. Zero values take the defaults; a negative
+// threshold turns that finding type off.
+type Config struct {
+	// Window is how far back counts reach (event time). Default 10m.
+	Window time.Duration `yaml:"window"`
+	// ExfilNames: distinct long, random-looking names under one domain
+	// queried by one instance within Window (Trojan:EC2/DNSDataExfiltration).
+	// Default 20.
+	ExfilNames int `yaml:"exfil_names"`
+	// ExfilMinLength: the part of a name before its registered domain must
+	// be at least this long to carry data. Default 30.
+	ExfilMinLength int `yaml:"exfil_min_length"`
+	// DGADomains: distinct random-looking domains that do not exist
+	// (NXDOMAIN) queried by one instance within Window
+	// (Trojan:EC2/DGADomainRequest.B). Default 10.
+	DGADomains int `yaml:"dga_domains"`
+	// MaxEntities bounds each detector's state table. Default 250000.
+	MaxEntities int `yaml:"max_entities"`
+}
+
+// Defaults.
+const (
+	DefaultWindow         = 10 * time.Minute
+	DefaultExfilNames     = 20
+	DefaultExfilMinLength = 30
+	DefaultDGADomains     = 10
+	DefaultMaxEntities    = 250_000
+	maxDistinct           = state.SetCap
+)
+
+func (c Config) withDefaults() Config {
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.ExfilNames == 0 {
+		c.ExfilNames = DefaultExfilNames
+	}
+	if c.ExfilMinLength == 0 {
+		c.ExfilMinLength = DefaultExfilMinLength
+	}
+	if c.DGADomains == 0 {
+		c.DGADomains = DefaultDGADomains
+	}
+	if c.MaxEntities == 0 {
+		c.MaxEntities = DefaultMaxEntities
+	}
+	return c
+}
+
+// Validate reports every problem of c.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Window < 0 {
+		errs = append(errs, errors.New("window must not be negative"))
+	}
+	if c.ExfilNames > maxDistinct || c.DGADomains > maxDistinct {
+		errs = append(errs, fmt.Errorf("exfil_names and dga_domains: at most %d", maxDistinct))
+	}
+	if c.MaxEntities < 0 {
+		errs = append(errs, errors.New("max_entities must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// All returns the DNS detectors configured by c.
+func All(c Config) []detect.Detector {
+	c = c.withDefaults()
+	return []detect.Detector{newExfil(c), newDGA(c), rebind{}}
+}
+
+var dnsKinds = []event.Kind{event.KindDNS}
+
+// source names who asked: the instance, or the address for queries that
+// came in through a resolver endpoint.
+type source struct {
+	id   [24]byte
+	addr state.Addr16
+}
+
+func sourceOf(e *event.Event) source {
+	var s source
+	copy(s.id[:], e.DNS.InstanceID)
+	if e.DNS.SrcAddr.IsValid() {
+		s.addr = state.AddrKey(e.DNS.SrcAddr)
+	}
+	return s
+}
+
+// window is tumbling-window bookkeeping: counting starts at the first
+// event and restarts once the window has passed.
+type window struct {
+	start  int64
+	raised bool
+}
+
+func (w *window) roll(fresh bool, t time.Time, d time.Duration) bool {
+	n := t.UnixNano()
+	if fresh || n-w.start > int64(d) || n < w.start-int64(d) {
+		w.start, w.raised = n, false
+		return true
+	}
+	return false
+}
+
+type counted struct {
+	window
+	set state.Hashes
+}
+
+// ---- Trojan:EC2/DNSDataExfiltration ----
+
+type exfil struct {
+	cfg Config
+	t   *state.Table[exfilKey, counted]
+}
+
+type exfilKey struct {
+	src    source
+	domain uint32 // hash of the registered domain
+}
+
+func newExfil(c Config) *exfil {
+	return &exfil{cfg: c, t: state.New[exfilKey, counted](c.MaxEntities, c.Window)}
+}
+
+func (d *exfil) Info() detect.Info {
+	return detect.Info{
+		Name:        "Trojan:EC2/DNSDataExfiltration",
+		Description: "An instance queries many long, random-looking names under one domain: data leaving in DNS queries (tunnelling).",
+		Tags:        []string{"dns", "ec2", "exfiltration"},
+		Types:       []string{"Trojan:EC2/DNSDataExfiltration"},
+		Kinds:       dnsKinds,
+	}
+}
+
+func (d *exfil) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
+	if d.cfg.ExfilNames <= 0 {
+		return out
+	}
+	name := trimDot(e.DNS.Query)
+	reg := RegisteredDomain(name)
+	if len(name)-len(reg)-1 < d.cfg.ExfilMinLength {
+		return out
+	}
+	sub := name[:len(name)-len(reg)-1]
+	if !dataLike(sub) {
+		return out
+	}
+	st, fresh := d.t.Get(exfilKey{sourceOf(e), state.HashString(lower(reg))}, e.Time)
+	if st.roll(fresh, e.Time, d.cfg.Window) {
+		st.set = state.Hashes{}
+	}
+	st.set.Add(state.HashString(name))
+	if st.raised || st.set.Len() < d.cfg.ExfilNames {
+		return out
+	}
+	st.raised = true
+	f := newFinding(d.Info().Name, "Trojan:EC2/DNSDataExfiltration", finding.SevHigh, e, reg)
+	f.Title = fmt.Sprintf("Instance %s is exfiltrating data through DNS queries to %s.", f.Keys.Resource, reg)
+	f.Description = fmt.Sprintf("%s queried %d distinct long, random-looking names under %s within %s (e.g. %s): the pattern of DNS tunnelling.",
+		f.Keys.Resource, st.set.Len(), reg, d.cfg.Window, truncate(name, 120))
+	f.Service.EventFirstSeen = time.Unix(0, st.start).UTC()
+	f.Service.AdditionalInfo = map[string]any{"distinctNames": st.set.Len(), "domain": reg}
+	return append(out, f)
+}
+
+// dataLike reports whether the labels of s look like encoded data: long
+// runs of hex, base32 or base64 with high entropy, not words.
+func dataLike(s string) bool {
+	n, alnum := 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '.' {
+			continue
+		}
+		n++
+		if c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' {
+			alnum++
+		}
+	}
+	return n > 0 && alnum*10 >= n*9 && Entropy(s) >= 3.5
+}
+
+// ---- Trojan:EC2/DGADomainRequest.B ----
+
+type dga struct {
+	cfg Config
+	t   *state.Table[source, counted]
+}
+
+func newDGA(c Config) *dga {
+	return &dga{cfg: c, t: state.New[source, counted](c.MaxEntities, c.Window)}
+}
+
+func (d *dga) Info() detect.Info {
+	return detect.Info{
+		Name:        "Trojan:EC2/DGADomainRequest.B",
+		Description: "An instance looks up many random-looking domains that do not exist: malware searching for its command server with a domain generation algorithm.",
+		Tags:        []string{"dns", "ec2", "malware"},
+		Types:       []string{"Trojan:EC2/DGADomainRequest.B"},
+		Kinds:       dnsKinds,
+	}
+}
+
+func (d *dga) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
+	if d.cfg.DGADomains <= 0 || e.DNS.RCode != "NXDOMAIN" {
+		return out
+	}
+	reg := RegisteredDomain(trimDot(e.DNS.Query))
+	if !Generated(reg) {
+		return out
+	}
+	st, fresh := d.t.Get(sourceOf(e), e.Time)
+	if st.roll(fresh, e.Time, d.cfg.Window) {
+		st.set = state.Hashes{}
+	}
+	st.set.Add(state.HashString(lower(reg)))
+	if st.raised || st.set.Len() < d.cfg.DGADomains {
+		return out
+	}
+	st.raised = true
+	f := newFinding(d.Info().Name, "Trojan:EC2/DGADomainRequest.B", finding.SevHigh, e, "dga")
+	f.Title = fmt.Sprintf("Instance %s is querying algorithmically generated domains.", f.Keys.Resource)
+	f.Description = fmt.Sprintf("%s looked up %d distinct random-looking domains that do not exist within %s (the last one %s): malware with a domain generation algorithm looks for its command server this way.",
+		f.Keys.Resource, st.set.Len(), d.cfg.Window, reg)
+	f.Service.EventFirstSeen = time.Unix(0, st.start).UTC()
+	f.Service.AdditionalInfo = map[string]any{"distinctDomains": st.set.Len()}
+	return append(out, f)
+}
+
+// Generated reports whether a registered domain looks made by an
+// algorithm: its first label is long, has high entropy and few vowels, or
+// mixes letters and digits throughout. Dictionary-like names pass as human.
+func Generated(domain string) bool {
+	label := domain
+	if i := strings.IndexByte(domain, '.'); i >= 0 {
+		label = domain[:i]
+	}
+	if len(label) < 10 {
+		return false
+	}
+	vowels, digits, letters := 0, 0, 0
+	for i := 0; i < len(label); i++ {
+		switch c := label[i] | 0x20; {
+		case strings.IndexByte("aeiouy", c) >= 0:
+			vowels++
+			letters++
+		case c >= 'a' && c <= 'z':
+			letters++
+		case label[i] >= '0' && label[i] <= '9':
+			digits++
+		}
+	}
+	if letters == 0 {
+		return false
+	}
+	h := Entropy(label)
+	return h >= 3.0 && (vowels*100 < letters*30 || (digits >= 3 && letters >= 3 && h >= 3.4))
+}
+
+// ---- UnauthorizedAccess:EC2/MetadataDNSRebind ----
+
+type rebind struct{}
+
+var imds = [...]netip.Addr{netip.MustParseAddr("169.254.169.254"), netip.MustParseAddr("fd00:ec2::254")}
+
+func (rebind) Info() detect.Info {
+	return detect.Info{
+		Name:        "UnauthorizedAccess:EC2/MetadataDNSRebind",
+		Description: "A name outside AWS resolved to the instance metadata service's address: a DNS rebinding attack on the instance's credentials.",
+		Tags:        []string{"dns", "ec2", "credential-access"},
+		Types:       []string{"UnauthorizedAccess:EC2/MetadataDNSRebind"},
+		Kinds:       dnsKinds,
+	}
+}
+
+func (r rebind) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
+	for _, a := range e.DNS.Answers {
+		if a.Type != "A" && a.Type != "AAAA" {
+			continue
+		}
+		ip, err := netip.ParseAddr(a.Data)
+		if err != nil || (ip.Unmap() != imds[0] && ip != imds[1]) {
+			continue
+		}
+		name := trimDot(e.DNS.Query)
+		if strings.HasSuffix(lower(name), ".ec2.internal") || lower(name) == "instance-data" {
+			return out
+		}
+		f := newFinding(r.Info().Name, "UnauthorizedAccess:EC2/MetadataDNSRebind", finding.SevHigh, e, name)
+		f.Title = fmt.Sprintf("Instance %s is performing DNS lookups that resolve to the instance metadata domain.", f.Keys.Resource)
+		f.Description = fmt.Sprintf("%s resolved %s, which answered %s, the instance metadata service: a DNS rebinding attack can use this to read the instance's credentials.",
+			f.Keys.Resource, name, ip)
+		return append(out, f)
+	}
+	return out
+}
+
+// newFinding fills what every DNS finding has. actor is the fingerprint's
+// actor part (the domain the finding is about).
+func newFinding(detector, typ string, sev float64, e *event.Event, actor string) finding.Finding {
+	q := &e.DNS
+	res := q.InstanceID
+	inst := &finding.InstanceDetails{InstanceID: clone(q.InstanceID)}
+	if res == "" {
+		res = q.SrcAddr.String()
+	}
+	if q.VPCID != "" || q.SrcAddr.IsValid() {
+		inst.NetworkInterfaces = []finding.NetworkInterface{{PrivateIPAddress: q.SrcAddr.String(), VpcID: clone(q.VPCID)}}
+	}
+	domain := trimDot(q.Query)
+	return finding.Finding{
+		Type:      typ,
+		Severity:  sev,
+		AccountID: clone(e.Account),
+		Region:    clone(e.Region),
+		Resource:  finding.Resource{ResourceType: "Instance", InstanceDetails: inst},
+		Service: finding.Service{
+			DetectorID: detector,
+			Action: finding.Action{ActionType: "DNS_REQUEST", DNSRequestAction: &finding.DNSRequestAction{
+				Domain: clone(domain), Protocol: clone(q.Transport), Blocked: q.FirewallRuleAction == "BLOCK",
+				DomainWithSuffix: clone(domain),
+			}},
+			Count:          1,
+			EventFirstSeen: e.Time,
+			EventLastSeen:  e.Time,
+			ResourceRole:   "ACTOR",
+			FeatureName:    "DnsLogs",
+		},
+		Keys: finding.Keys{Resource: clone(res), Actor: clone(lower(actor))},
+	}
+}
+
+// RegisteredDomain approximates the domain a name was registered under:
+// its last two labels, or three when the second-level label is a short
+// generic one under a two-letter country code (example.co.uk). It is a
+// heuristic, not the public suffix list: it only groups queries.
+func RegisteredDomain(name string) string {
+	name = trimDot(name)
+	last := strings.LastIndexByte(name, '.')
+	if last < 0 {
+		return name
+	}
+	second := strings.LastIndexByte(name[:last], '.')
+	if second < 0 {
+		return name
+	}
+	tld, sld := name[last+1:], name[second+1:last]
+	if len(tld) == 2 && len(sld) <= 3 {
+		if third := strings.LastIndexByte(name[:second], '.'); third >= 0 {
+			return name[third+1:]
+		}
+		return name
+	}
+	return name[second+1:]
+}
+
+// Entropy is the Shannon entropy of s in bits per character, ignoring dots.
+func Entropy(s string) float64 {
+	var counts [256]int
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' {
+			continue
+		}
+		counts[s[i]|0x20]++
+		n++
+	}
+	if n == 0 {
+		return 0
+	}
+	h := 0.0
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / float64(n)
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+func trimDot(s string) string { return strings.TrimSuffix(s, ".") }
+
+// lower returns s in lower case, without allocating when it already is.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+func clone(s string) string { return strings.Clone(s) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
