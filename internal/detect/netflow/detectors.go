@@ -33,7 +33,7 @@ func (w *window) roll(fresh bool, t time.Time, d time.Duration) bool {
 
 type scans struct {
 	cfg   Config
-	o     orienter
+	o     Orienter
 	ports *state.Table[scanKey, portsState]
 	hosts *state.Table[sweepKey, hostsState]
 }
@@ -59,7 +59,7 @@ type hostsState struct {
 	set state.Hashes
 }
 
-func newScans(c Config, o orienter) *scans {
+func newScans(c Config, o Orienter) *scans {
 	return &scans{cfg: c, o: o,
 		ports: state.New[scanKey, portsState](c.MaxEntities, c.Window),
 		hosts: state.New[sweepKey, hostsState](c.MaxEntities, c.Window)}
@@ -80,41 +80,41 @@ func (d *scans) Detect(_ context.Context, e *event.Event, out []finding.Finding)
 	if n.Protocol != 6 && n.Protocol != 17 {
 		return out
 	}
-	f, ok := d.o.orient(n)
-	if !ok || f.dir != egress || !probe(n, d.cfg.ProbeMaxPackets) {
+	f, ok := d.o.Orient(n)
+	if !ok || f.Dir != Egress || !probe(n, d.cfg.ProbeMaxPackets) {
 		return out
 	}
 	inst := keyOf(e, &f)
 	if d.cfg.PortscanPorts > 0 {
-		st, fresh := d.ports.Get(scanKey{inst, state.AddrKey(f.remote)}, e.Time)
+		st, fresh := d.ports.Get(scanKey{inst, state.AddrKey(f.Remote)}, e.Time)
 		if st.roll(fresh, e.Time, d.cfg.Window) {
 			st.set = state.Ports{}
 		}
-		st.set.Add(f.rport)
+		st.set.Add(f.RPort)
 		if !st.raised && st.set.Len() >= d.cfg.PortscanPorts {
 			st.raised = true
 			fd := newFinding(d.Info().Name, "Recon:EC2/Portscan", finding.SevMedium, e, &f)
-			fd.Title = fmt.Sprintf("Instance %s is performing outbound port scans against %s.", fd.Keys.Resource, f.remote)
+			fd.Title = fmt.Sprintf("Instance %s is performing outbound port scans against %s.", fd.Keys.Resource, f.Remote)
 			fd.Description = fmt.Sprintf("Instance %s (%s) probed %d distinct ports of the remote host %s within %s, with flows of at most %d packets that carried no conversation.",
-				fd.Keys.Resource, f.local, st.set.Len(), f.remote, d.cfg.Window, d.cfg.ProbeMaxPackets)
+				fd.Keys.Resource, f.Local, st.set.Len(), f.Remote, d.cfg.Window, d.cfg.ProbeMaxPackets)
 			fd.Service.EventFirstSeen = time.Unix(0, st.start).UTC()
 			fd.Service.AdditionalInfo = map[string]any{"probedPorts": st.set.Values(), "windowSeconds": d.cfg.Window.Seconds()}
 			out = append(out, fd)
 		}
 	}
 	if d.cfg.SweepHosts > 0 {
-		st, fresh := d.hosts.Get(sweepKey{inst, f.rport, n.Protocol}, e.Time)
+		st, fresh := d.hosts.Get(sweepKey{inst, f.RPort, n.Protocol}, e.Time)
 		if st.roll(fresh, e.Time, d.cfg.Window) {
 			st.set = state.Hashes{}
 		}
-		st.set.Add(state.HashAddr(state.AddrKey(f.remote)))
+		st.set.Add(state.HashAddr(state.AddrKey(f.Remote)))
 		if !st.raised && st.set.Len() >= d.cfg.SweepHosts {
 			st.raised = true
 			fd := newFinding(d.Info().Name, "Impact:EC2/PortSweep", finding.SevHigh, e, &f)
-			fd.Keys.Actor = fmt.Sprintf("port %d/%s", f.rport, ProtocolName(n.Protocol))
-			fd.Title = fmt.Sprintf("Instance %s is probing port %d on a large number of hosts.", fd.Keys.Resource, f.rport)
+			fd.Keys.Actor = fmt.Sprintf("port %d/%s", f.RPort, ProtocolName(n.Protocol))
+			fd.Title = fmt.Sprintf("Instance %s is probing port %d on a large number of hosts.", fd.Keys.Resource, f.RPort)
 			fd.Description = fmt.Sprintf("Instance %s (%s) probed port %d/%s on %d distinct hosts within %s (the last one %s), which suggests it is compromised and looking for vulnerable hosts.",
-				fd.Keys.Resource, f.local, f.rport, ProtocolName(n.Protocol), st.set.Len(), d.cfg.Window, f.remote)
+				fd.Keys.Resource, f.Local, f.RPort, ProtocolName(n.Protocol), st.set.Len(), d.cfg.Window, f.Remote)
 			fd.Service.EventFirstSeen = time.Unix(0, st.start).UTC()
 			fd.Service.AdditionalInfo = map[string]any{"hostsProbed": st.set.Len(), "windowSeconds": d.cfg.Window.Seconds()}
 			out = append(out, fd)
@@ -127,7 +127,7 @@ func (d *scans) Detect(_ context.Context, e *event.Event, out []finding.Finding)
 
 type bruteForce struct {
 	cfg Config
-	o   orienter
+	o   Orienter
 	t   *state.Table[bruteKey, bruteState]
 }
 
@@ -135,7 +135,7 @@ type bruteKey struct {
 	inst   instanceKey
 	remote state.Addr16
 	port   uint16
-	dir    direction
+	dir    Direction
 }
 
 type bruteState struct {
@@ -152,7 +152,7 @@ var bruteTypes = map[uint16]string{
 	5986: "Impact:EC2/WinRMBruteForce",
 }
 
-func newBruteForce(c Config, o orienter) *bruteForce {
+func newBruteForce(c Config, o Orienter) *bruteForce {
 	return &bruteForce{cfg: c, o: o, t: state.New[bruteKey, bruteState](c.MaxEntities, c.Window)}
 }
 
@@ -178,21 +178,21 @@ func (d *bruteForce) Detect(_ context.Context, e *event.Event, out []finding.Fin
 	if n.Protocol != 6 || d.cfg.BruteForceAttempts <= 0 {
 		return out
 	}
-	f, ok := d.o.orient(n)
+	f, ok := d.o.Orient(n)
 	if !ok {
 		return out
 	}
 	// The attacked port is the instance's when it is the target, the
 	// remote host's when it attacks.
-	port := f.lport
-	if f.dir == egress {
-		port = f.rport
+	port := f.LPort
+	if f.Dir == Egress {
+		port = f.RPort
 	}
 	typ, ok := bruteTypes[port]
 	if !ok {
 		return out
 	}
-	st, fresh := d.t.Get(bruteKey{keyOf(e, &f), state.AddrKey(f.remote), port, f.dir}, e.Time)
+	st, fresh := d.t.Get(bruteKey{keyOf(e, &f), state.AddrKey(f.Remote), port, f.Dir}, e.Time)
 	rolled := st.roll(fresh, e.Time, d.cfg.Window)
 	if rolled {
 		st.attempts, st.session = 0, false
@@ -213,7 +213,7 @@ func (d *bruteForce) Detect(_ context.Context, e *event.Event, out []finding.Fin
 		return out
 	}
 	sev := finding.SevLow
-	if f.dir == egress {
+	if f.Dir == Egress {
 		sev = finding.SevHigh
 	}
 	if st.session {
@@ -221,14 +221,14 @@ func (d *bruteForce) Detect(_ context.Context, e *event.Event, out []finding.Fin
 	}
 	fd := newFinding(d.Info().Name, typ, sev, e, &f)
 	what := map[uint16]string{22: "SSH", 3389: "RDP", 5985: "WinRM", 5986: "WinRM"}[port]
-	if f.dir == egress {
-		fd.Title = fmt.Sprintf("Instance %s is performing %s brute force attacks against %s.", fd.Keys.Resource, what, f.remote)
+	if f.Dir == Egress {
+		fd.Title = fmt.Sprintf("Instance %s is performing %s brute force attacks against %s.", fd.Keys.Resource, what, f.Remote)
 		fd.Description = fmt.Sprintf("Instance %s (%s) made %d %s connection attempts to %s within %s: it is likely compromised and attacking other hosts.",
-			fd.Keys.Resource, f.local, st.attempts, what, f.remote, d.cfg.Window)
+			fd.Keys.Resource, f.Local, st.attempts, what, f.Remote, d.cfg.Window)
 	} else {
-		fd.Title = fmt.Sprintf("%s is performing %s brute force attacks against instance %s.", f.remote, what, fd.Keys.Resource)
+		fd.Title = fmt.Sprintf("%s is performing %s brute force attacks against instance %s.", f.Remote, what, fd.Keys.Resource)
 		fd.Description = fmt.Sprintf("%s made %d %s connection attempts to instance %s (%s) port %d within %s.",
-			f.remote, st.attempts, what, fd.Keys.Resource, f.local, port, d.cfg.Window)
+			f.Remote, st.attempts, what, fd.Keys.Resource, f.Local, port, d.cfg.Window)
 	}
 	if st.session {
 		fd.Description += fmt.Sprintf(" A longer session followed (%d packets, %d bytes): the attack may have succeeded.", n.Packets, n.Bytes)
@@ -242,7 +242,7 @@ func (d *bruteForce) Detect(_ context.Context, e *event.Event, out []finding.Fin
 
 type dos struct {
 	cfg Config
-	o   orienter
+	o   Orienter
 	t   *state.Table[dosKey, dosState]
 }
 
@@ -277,7 +277,7 @@ var dosTypes = [...]string{
 var tcpServicePorts = map[uint16]bool{21: true, 22: true, 23: true, 25: true, 80: true, 110: true, 143: true, 443: true,
 	445: true, 993: true, 995: true, 1433: true, 3306: true, 3389: true, 5432: true, 8080: true, 8443: true}
 
-func newDoS(c Config, o orienter) *dos {
+func newDoS(c Config, o Orienter) *dos {
 	return &dos{cfg: c, o: o, t: state.New[dosKey, dosState](c.MaxEntities, c.Window)}
 }
 
@@ -291,18 +291,18 @@ func (d *dos) Info() detect.Info {
 	}
 }
 
-func (d *dos) classOf(n *event.Network, f *flow) (uint8, bool) {
+func (d *dos) classOf(n *event.Network, f *Flow) (uint8, bool) {
 	switch n.Protocol {
 	case 6:
-		if f.rport == 53 {
+		if f.RPort == 53 {
 			return dosDNS, true
 		}
 		return dosTCP, true
 	case 17:
 		switch {
-		case f.rport == 53:
+		case f.RPort == 53:
 			return dosDNS, true
-		case tcpServicePorts[f.rport]:
+		case tcpServicePorts[f.RPort]:
 			return dosUDPOnTCPPorts, true
 		}
 		return dosUDP, true
@@ -317,15 +317,15 @@ func (d *dos) Detect(_ context.Context, e *event.Event, out []finding.Finding) [
 	if d.cfg.DoSPacketsPerMinute <= 0 || n.Packets < d.cfg.DoSPacketsPerMinute/10 {
 		return out // no record this small can be a flood's share (a cheap first test)
 	}
-	f, ok := d.o.orient(n)
-	if !ok || f.dir != egress {
+	f, ok := d.o.Orient(n)
+	if !ok || f.Dir != Egress {
 		return out
 	}
 	class, ok := d.classOf(n, &f)
 	if !ok {
 		return out
 	}
-	st, fresh := d.t.Get(dosKey{keyOf(e, &f), state.AddrKey(f.remote), class}, e.Time)
+	st, fresh := d.t.Get(dosKey{keyOf(e, &f), state.AddrKey(f.Remote), class}, e.Time)
 	st.roll(fresh, e.Time, d.cfg.Window)
 	minutes := n.End.Sub(n.Start).Minutes()
 	if minutes < 1 {
@@ -343,7 +343,7 @@ func (d *dos) Detect(_ context.Context, e *event.Event, out []finding.Finding) [
 	fd := newFinding(d.Info().Name, dosTypes[class], finding.SevHigh, e, &f)
 	fd.Title = fmt.Sprintf("Instance %s is behaving in a manner that may indicate it is being used to perform a denial of service attack.", fd.Keys.Resource)
 	fd.Description = fmt.Sprintf("Instance %s (%s) sent %.0f packets per minute (%s) to %s port %d, above %d: an outbound flood.",
-		fd.Keys.Resource, f.local, st.ppm, ProtocolName(n.Protocol), f.remote, f.rport, d.cfg.DoSPacketsPerMinute)
+		fd.Keys.Resource, f.Local, st.ppm, ProtocolName(n.Protocol), f.Remote, f.RPort, d.cfg.DoSPacketsPerMinute)
 	fd.Service.AdditionalInfo = map[string]any{"packetsPerMinute": st.ppm}
 	return append(out, fd)
 }
@@ -352,11 +352,11 @@ func (d *dos) Detect(_ context.Context, e *event.Event, out []finding.Finding) [
 
 type spambot struct {
 	cfg Config
-	o   orienter
+	o   Orienter
 	t   *state.Table[instanceKey, hostsState]
 }
 
-func newSpambot(c Config, o orienter) *spambot {
+func newSpambot(c Config, o Orienter) *spambot {
 	return &spambot{cfg: c, o: o, t: state.New[instanceKey, hostsState](c.MaxEntities, c.Window)}
 }
 
@@ -375,15 +375,15 @@ func (d *spambot) Detect(_ context.Context, e *event.Event, out []finding.Findin
 	if n.Protocol != 6 || d.cfg.SpamHosts <= 0 {
 		return out
 	}
-	f, ok := d.o.orient(n)
-	if !ok || f.dir != egress || f.rport != 25 {
+	f, ok := d.o.Orient(n)
+	if !ok || f.Dir != Egress || f.RPort != 25 {
 		return out
 	}
 	st, fresh := d.t.Get(keyOf(e, &f), e.Time)
 	if st.roll(fresh, e.Time, d.cfg.Window) {
 		st.set = state.Hashes{}
 	}
-	st.set.Add(state.HashAddr(state.AddrKey(f.remote)))
+	st.set.Add(state.HashAddr(state.AddrKey(f.Remote)))
 	if st.raised || st.set.Len() < d.cfg.SpamHosts {
 		return out
 	}
@@ -392,7 +392,7 @@ func (d *spambot) Detect(_ context.Context, e *event.Event, out []finding.Findin
 	fd.Keys.Actor = "smtp"
 	fd.Title = fmt.Sprintf("Instance %s is behaving in a manner that may indicate it is being used to send spam.", fd.Keys.Resource)
 	fd.Description = fmt.Sprintf("Instance %s (%s) connected to port 25 of %d distinct hosts within %s (the last one %s).",
-		fd.Keys.Resource, f.local, st.set.Len(), d.cfg.Window, f.remote)
+		fd.Keys.Resource, f.Local, st.set.Len(), d.cfg.Window, f.Remote)
 	fd.Service.EventFirstSeen = time.Unix(0, st.start).UTC()
 	fd.Service.AdditionalInfo = map[string]any{"mailServers": st.set.Len()}
 	return append(out, fd)
@@ -402,7 +402,7 @@ func (d *spambot) Detect(_ context.Context, e *event.Event, out []finding.Findin
 
 type resolvers struct {
 	cfg Config
-	o   orienter
+	o   Orienter
 	t   *state.Table[scanKey, window]
 }
 
@@ -424,7 +424,7 @@ var dohResolvers = func() map[netip.Addr]string {
 	return m
 }()
 
-func newResolvers(c Config, o orienter) *resolvers {
+func newResolvers(c Config, o Orienter) *resolvers {
 	return &resolvers{cfg: c, o: o, t: state.New[scanKey, window](c.MaxEntities, c.Window)}
 }
 
@@ -443,18 +443,18 @@ func (d *resolvers) Detect(_ context.Context, e *event.Event, out []finding.Find
 	if n.Action != "ACCEPT" || (n.Protocol != 6 && n.Protocol != 17) {
 		return out
 	}
-	f, ok := d.o.orient(n)
-	if !ok || f.dir != egress || f.remote.IsLinkLocalUnicast() {
+	f, ok := d.o.Orient(n)
+	if !ok || f.Dir != Egress || f.Remote.IsLinkLocalUnicast() {
 		return out
 	}
 	var typ, how string
 	switch {
-	case f.rport == 53:
+	case f.RPort == 53:
 		typ, how = "DefenseEvasion:EC2/UnusualDNSResolver", "sent DNS queries to the public resolver"
-	case f.rport == 853 && n.Protocol == 6:
+	case f.RPort == 853 && n.Protocol == 6:
 		typ, how = "DefenseEvasion:EC2/UnusualDoTActivity", "made DNS-over-TLS connections to"
-	case f.rport == 443 && n.Protocol == 6:
-		p, ok := dohResolvers[f.remote.Unmap()]
+	case f.RPort == 443 && n.Protocol == 6:
+		p, ok := dohResolvers[f.Remote.Unmap()]
 		if !ok {
 			return out
 		}
@@ -462,7 +462,7 @@ func (d *resolvers) Detect(_ context.Context, e *event.Event, out []finding.Find
 	default:
 		return out
 	}
-	st, fresh := d.t.Get(scanKey{keyOf(e, &f), state.AddrKey(f.remote)}, e.Time)
+	st, fresh := d.t.Get(scanKey{keyOf(e, &f), state.AddrKey(f.Remote)}, e.Time)
 	st.roll(fresh, e.Time, d.cfg.Window)
 	if st.raised {
 		return out
@@ -471,6 +471,6 @@ func (d *resolvers) Detect(_ context.Context, e *event.Event, out []finding.Find
 	fd := newFinding(d.Info().Name, typ, finding.SevMedium, e, &f)
 	fd.Title = fmt.Sprintf("Instance %s is resolving names outside the VPC resolver.", fd.Keys.Resource)
 	fd.Description = fmt.Sprintf("Instance %s (%s) %s %s. Malware uses outside resolvers to hide its lookups from the VPC's DNS logs.",
-		fd.Keys.Resource, f.local, how, f.remote)
+		fd.Keys.Resource, f.Local, how, f.Remote)
 	return append(out, fd)
 }

@@ -8,10 +8,10 @@
 // fixed whatever the traffic, and eviction is counted.
 //
 // A flow record is seen from one network interface. Which end is the
-// instance ("local") comes from the record's flow-direction when the log
+// instance ("local") comes from the record's flow-Direction when the log
 // has it (v5), otherwise from the configured local networks (default: the
 // private ranges): a flow from a local address to a non-local one is
-// egress, the reverse is ingress, and flows between two local or two
+// Egress, the reverse is Ingress, and flows between two local or two
 // non-local addresses are left alone by the detectors that need a side.
 package netflow
 
@@ -129,7 +129,7 @@ func All(c Config) []detect.Detector {
 			nets = append(nets, p.Masked())
 		}
 	}
-	o := orienter{nets: nets}
+	o := Orienter{nets: nets}
 	return []detect.Detector{
 		newScans(c, o),
 		newBruteForce(c, o),
@@ -142,18 +142,35 @@ func All(c Config) []detect.Detector {
 var flowKinds = []event.Kind{event.KindVPCFlow}
 
 // Direction of a flow as seen from the instance.
-type direction int8
+type Direction int8
 
+// Directions.
 const (
-	unknown direction = iota
-	egress            // the instance is the source
-	ingress           // the instance is the destination
+	Unknown Direction = iota
+	Egress            // the instance is the source
+	Ingress           // the instance is the destination
 )
 
-// orienter tells which end of a flow is the instance.
-type orienter struct{ nets []netip.Prefix }
+// Orienter tells which end of a flow is the instance.
+type Orienter struct{ nets []netip.Prefix }
 
-func (o orienter) local(a netip.Addr) bool {
+// NewOrienter makes an Orienter for the given local networks (CIDRs;
+// DefaultLocalNetworks when empty). Bad CIDRs are ignored: Config.Validate
+// reports them.
+func NewOrienter(localNetworks []string) Orienter {
+	if len(localNetworks) == 0 {
+		localNetworks = DefaultLocalNetworks
+	}
+	var o Orienter
+	for _, n := range localNetworks {
+		if p, err := netip.ParsePrefix(n); err == nil {
+			o.nets = append(o.nets, p.Masked())
+		}
+	}
+	return o
+}
+
+func (o Orienter) local(a netip.Addr) bool {
 	a = a.Unmap()
 	for _, p := range o.nets {
 		if p.Contains(a) {
@@ -163,39 +180,39 @@ func (o orienter) local(a netip.Addr) bool {
 	return false
 }
 
-// flow is a flow record seen from the instance.
-type flow struct {
-	dir           direction
-	local, remote netip.Addr
-	lport, rport  uint16
+// Flow is a flow record seen from the instance.
+type Flow struct {
+	Dir           Direction
+	Local, Remote netip.Addr
+	LPort, RPort  uint16
 }
 
-// orient places a flow; ok is false for NODATA/SKIPDATA records and for
+// Orient places a flow; ok is false for NODATA/SKIPDATA records and for
 // flows whose sides cannot be told apart.
-func (o orienter) orient(n *event.Network) (f flow, ok bool) {
+func (o Orienter) Orient(n *event.Network) (f Flow, ok bool) {
 	if (n.LogStatus != "" && n.LogStatus != "OK") || !n.SrcAddr.IsValid() || !n.DstAddr.IsValid() {
 		return f, false
 	}
 	switch n.Direction {
 	case "egress":
-		f.dir = egress
+		f.Dir = Egress
 	case "ingress":
-		f.dir = ingress
+		f.Dir = Ingress
 	default:
 		sl, dl := o.local(n.SrcAddr), o.local(n.DstAddr)
 		switch {
 		case sl && !dl:
-			f.dir = egress
+			f.Dir = Egress
 		case dl && !sl:
-			f.dir = ingress
+			f.Dir = Ingress
 		default:
 			return f, false
 		}
 	}
-	if f.dir == egress {
-		f.local, f.remote, f.lport, f.rport = n.SrcAddr, n.DstAddr, n.SrcPort, n.DstPort
+	if f.Dir == Egress {
+		f.Local, f.Remote, f.LPort, f.RPort = n.SrcAddr, n.DstAddr, n.SrcPort, n.DstPort
 	} else {
-		f.local, f.remote, f.lport, f.rport = n.DstAddr, n.SrcAddr, n.DstPort, n.SrcPort
+		f.Local, f.Remote, f.LPort, f.RPort = n.DstAddr, n.SrcAddr, n.DstPort, n.SrcPort
 	}
 	return f, true
 }
@@ -207,14 +224,14 @@ type instanceKey struct {
 	addr [16]byte
 }
 
-func keyOf(e *event.Event, f *flow) instanceKey {
+func keyOf(e *event.Event, f *Flow) instanceKey {
 	var k instanceKey
 	id := e.Net.InstanceID
 	if id == "" {
 		id = e.Net.InterfaceID
 	}
 	copy(k.id[:], id)
-	k.addr = f.local.Unmap().As16()
+	k.addr = f.Local.Unmap().As16()
 	return k
 }
 
@@ -229,16 +246,16 @@ const maxDistinct = 48
 
 // newFinding fills what every flow finding has: the instance as the
 // resource, the connection as the action, the seen window.
-func newFinding(detector, typ string, sev float64, e *event.Event, f *flow) finding.Finding {
+func newFinding(detector, typ string, sev float64, e *event.Event, f *Flow) finding.Finding {
 	n := &e.Net
 	inst := &finding.InstanceDetails{InstanceID: n.InstanceID}
-	if n.InterfaceID != "" || f.local.IsValid() {
+	if n.InterfaceID != "" || f.Local.IsValid() {
 		inst.NetworkInterfaces = []finding.NetworkInterface{{
-			NetworkInterfaceID: n.InterfaceID, PrivateIPAddress: f.local.String(), VpcID: n.VPCID, SubnetID: n.SubnetID,
+			NetworkInterfaceID: n.InterfaceID, PrivateIPAddress: f.Local.String(), VpcID: n.VPCID, SubnetID: n.SubnetID,
 		}}
 	}
 	dir := "OUTBOUND"
-	if f.dir == ingress {
+	if f.Dir == Ingress {
 		dir = "INBOUND"
 	}
 	resKey := n.InstanceID
@@ -246,7 +263,7 @@ func newFinding(detector, typ string, sev float64, e *event.Event, f *flow) find
 		resKey = n.InterfaceID
 	}
 	if resKey == "" {
-		resKey = f.local.String()
+		resKey = f.Local.String()
 	}
 	return finding.Finding{
 		Type:      typ,
@@ -260,25 +277,25 @@ func newFinding(detector, typ string, sev float64, e *event.Event, f *flow) find
 				ConnectionDirection: dir,
 				Protocol:            ProtocolName(n.Protocol),
 				Blocked:             n.Action == "REJECT",
-				LocalIPDetails:      ipDetails(f.local),
-				LocalPortDetails:    &finding.PortDetails{Port: int(f.lport), PortName: PortName(f.lport)},
-				RemoteIPDetails:     ipDetails(f.remote),
-				RemotePortDetails:   &finding.PortDetails{Port: int(f.rport), PortName: PortName(f.rport)},
+				LocalIPDetails:      ipDetails(f.Local),
+				LocalPortDetails:    &finding.PortDetails{Port: int(f.LPort), PortName: PortName(f.LPort)},
+				RemoteIPDetails:     ipDetails(f.Remote),
+				RemotePortDetails:   &finding.PortDetails{Port: int(f.RPort), PortName: PortName(f.RPort)},
 			}},
 			Count:          1,
 			EventFirstSeen: n.Start,
 			EventLastSeen:  n.End,
-			ResourceRole:   role(f.dir),
+			ResourceRole:   role(f.Dir),
 			FeatureName:    "FlowLogs",
 		},
-		Keys: finding.Keys{Resource: clone(resKey), Actor: f.remote.String()},
+		Keys: finding.Keys{Resource: clone(resKey), Actor: f.Remote.String()},
 	}
 }
 
 // role is GuardDuty's resourceRole: the instance is the ACTOR when it
 // starts the traffic, the TARGET when it receives it.
-func role(d direction) string {
-	if d == egress {
+func role(d Direction) string {
+	if d == Egress {
 		return "ACTOR"
 	}
 	return "TARGET"

@@ -129,37 +129,39 @@ func TestPortSweep(t *testing.T) {
 }
 
 func TestDirection(t *testing.T) {
-	o := orienter{nets: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	o := Orienter{nets: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
 	cases := []struct {
 		name     string
 		e        *event.Event
-		dir      direction
+		dir      Direction
 		local    string
 		oriented bool
 	}{
-		{"egress by address", fl(local, 1, remote, 2, 6, 1, 1, "ACCEPT", 0), egress, local, true},
-		{"ingress by address", fl(remote, 1, local, 2, 6, 1, 1, "ACCEPT", 0), ingress, local, true},
-		{"both local", fl(local, 1, "10.9.9.9", 2, 6, 1, 1, "ACCEPT", 0), unknown, "", false},
-		{"both public", fl(remote, 1, "203.0.113.1", 2, 6, 1, 1, "ACCEPT", 0), unknown, "", false},
+		{"Egress by address", fl(local, 1, remote, 2, 6, 1, 1, "ACCEPT", 0), Egress, local, true},
+		{"Ingress by address", fl(remote, 1, local, 2, 6, 1, 1, "ACCEPT", 0), Ingress, local, true},
+		{"both local", fl(local, 1, "10.9.9.9", 2, 6, 1, 1, "ACCEPT", 0), Unknown, "", false},
+		{"both public", fl(remote, 1, "203.0.113.1", 2, 6, 1, 1, "ACCEPT", 0), Unknown, "", false},
 	}
 	v5 := fl(remote, 1, "203.0.113.1", 2, 6, 1, 1, "ACCEPT", 0)
 	v5.Net.Direction = "ingress"
+	v5e := fl("203.0.113.1", 1, remote, 2, 6, 1, 1, "ACCEPT", 0)
+	v5e.Net.Direction = "egress"
 	cases = append(cases, struct {
 		name     string
 		e        *event.Event
-		dir      direction
+		dir      Direction
 		local    string
 		oriented bool
-	}{"flow-direction field", v5, ingress, "203.0.113.1", true})
+	}{"flow-Direction field", v5, Ingress, "203.0.113.1", true})
 	nodata := fl(local, 1, remote, 2, 6, 1, 1, "ACCEPT", 0)
 	nodata.Net.LogStatus = "NODATA"
 	for _, tc := range cases {
-		f, ok := o.orient(&tc.e.Net)
-		if ok != tc.oriented || f.dir != tc.dir || (ok && f.local.String() != tc.local) {
+		f, ok := o.Orient(&tc.e.Net)
+		if ok != tc.oriented || f.Dir != tc.dir || (ok && f.Local.String() != tc.local) {
 			t.Errorf("%s: %+v ok=%t", tc.name, f, ok)
 		}
 	}
-	if _, ok := o.orient(&nodata.Net); ok {
+	if _, ok := o.Orient(&nodata.Net); ok {
 		t.Error("a NODATA record was oriented")
 	}
 }
@@ -276,7 +278,7 @@ func TestUnusualDNS(t *testing.T) {
 
 // State is bounded: a flood of distinct hosts keeps at most MaxEntities.
 func TestBoundedState(t *testing.T) {
-	d := newBruteForce(Config{BruteForceAttempts: 5, MaxEntities: 1000, Window: time.Minute}.withDefaults(), orienter{nets: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	d := newBruteForce(Config{BruteForceAttempts: 5, MaxEntities: 1000, Window: time.Minute}.withDefaults(), Orienter{nets: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 	for i := range 5000 {
 		src := netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}).String()
 		d.Detect(context.Background(), fl(src, 1, local, 22, 6, 3, 200, "ACCEPT", time.Duration(i)*time.Millisecond), nil)
