@@ -1,0 +1,108 @@
+package dnslog
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/picket-dev/picket/internal/decode"
+	"github.com/picket-dev/picket/internal/event"
+)
+
+// transcript records everything a decode run hands out, as text.
+type transcript struct {
+	b      strings.Builder
+	events int64
+	t      *testing.T
+}
+
+func (h *transcript) Event(e *event.Event) error {
+	h.events++
+	if e.Kind != event.KindDNS || e.DNS.Query == "" || e.Time.IsZero() || e.Raw == nil {
+		h.t.Fatalf("incomplete event: %+v", e)
+	}
+	d := &e.DNS
+	fmt.Fprintf(&h.b, "E %+v %v %q %q %q %q %q %q %q %q %s %d %q %q %q %q %q %q %q %q\n", e.Origin, e.Time, e.Account, e.Region, e.SourceIP,
+		d.Query, d.QueryType, d.QueryClass, d.RCode, d.Answers, d.SrcAddr, d.SrcPort, d.Transport, d.VPCID, d.InstanceID,
+		d.ResolverEndpoint, d.FirewallRuleAction, d.FirewallRuleGroupID, d.FirewallDomainListID, e.RawBytes)
+	return nil
+}
+
+func (h *transcript) Quarantine(q decode.Bad) error {
+	// Err differs between readers only in its text for read errors; the
+	// reason carries it.
+	fmt.Fprintf(&h.b, "Q %+v %q %v %q\n", q.Origin, q.Reason, q.Tail, q.Sample)
+	return nil
+}
+
+// FuzzDecode feeds arbitrary bytes: the decoder must never panic, every
+// record index is an event, a quarantined record or a skip, and reading the
+// input in one piece or one byte at a time gives the same result, as does
+// resuming from a record index.
+func FuzzDecode(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b, uint8(0))
+		}
+	}
+	f.Add([]byte(`{"logEvents":[{"message":"{\"logEvents\":[]}"}]}`), uint8(1))
+	f.Add([]byte(`{"messageType":"CONTROL_MESSAGE","logEvents":[{"message":"x"}]}{"logEvents":7}`), uint8(2))
+	f.Add([]byte(`[{"query_name":"a.","query_timestamp":"2021-02-04T17:51:55Z","srcport":65535,"answers":{}}`), uint8(0))
+	f.Add(genRecords(3, 9), uint8(2))
+	// One decoder per way of reading, reused from input to input: what one
+	// stream leaves behind must not change the next.
+	var whole, bytewise = New(), New()
+	f.Fuzz(func(t *testing.T, in []byte, start uint8) {
+		o := decode.Options{Origin: event.Origin{Source: "fuzz", Path: "in"}, MaxRecordBytes: 4096}
+		run := func(o decode.Options, oneByte bool) (string, decode.Stats) {
+			h := &transcript{t: t}
+			r := bytes.NewReader(in)
+			var rd io.Reader = r
+			d := whole
+			if oneByte {
+				rd, d = iotest.OneByteReader(r), bytewise
+			}
+			st, err := d.Decode(context.Background(), rd, o, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Events != h.events || st.Events+st.Quarantined+st.Skipped != st.Records {
+				t.Fatalf("stats do not add up: %+v (handler saw %d events)", st, h.events)
+			}
+			if st.Bytes != int64(len(in)) {
+				t.Fatalf("Bytes = %d of %d", st.Bytes, len(in))
+			}
+			return h.b.String(), st
+		}
+		all, st := run(o, false)
+		if onebyone, st2 := run(o, true); onebyone != all || st2 != st {
+			t.Fatalf("one byte at a time differs:\n%s%+v\nin one piece:\n%s%+v", onebyone, st2, all, st)
+		}
+		// Resuming from a record index delivers exactly the records from there.
+		o.Start = int64(start) % (st.Records + 2)
+		resumed, st3 := run(o, false)
+		if st3.Records != st.Records {
+			t.Fatalf("start %d: %d records, %d without", o.Start, st3.Records, st.Records)
+		}
+		var want strings.Builder
+		for line := range strings.Lines(all) {
+			var idx int64
+			if i := strings.Index(line, "Index:"); i >= 0 {
+				fmt.Sscanf(line[i+len("Index:"):], "%d", &idx)
+			}
+			if idx >= o.Start {
+				want.WriteString(line)
+			}
+		}
+		if resumed != want.String() {
+			t.Fatalf("start %d:\n%s\nwant\n%s", o.Start, resumed, want.String())
+		}
+	})
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package dnslog
+
+const raceEnabled = true
