@@ -1,0 +1,5 @@
+//go:build race
+
+package intel
+
+const raceEnabled = true
