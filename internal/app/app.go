@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +26,10 @@ import (
 	"github.com/picket-dev/picket/internal/decode/vpcflow"
 	"github.com/picket-dev/picket/internal/detect"
 	"github.com/picket-dev/picket/internal/detect/builtin"
+	"github.com/picket-dev/picket/internal/detect/dnsquery"
+	"github.com/picket-dev/picket/internal/detect/netflow"
+	"github.com/picket-dev/picket/internal/detect/threatintel"
+	"github.com/picket-dev/picket/internal/intel"
 	"github.com/picket-dev/picket/internal/pipeline"
 	"github.com/picket-dev/picket/internal/source"
 	"github.com/picket-dev/picket/internal/store"
@@ -46,22 +51,45 @@ func Decoders() *decode.Registry {
 	return r
 }
 
-// Detectors is the registry of detectors.
-func Detectors() (*detect.Registry, error) {
-	return detect.NewRegistry(builtin.All()...)
+// Detectors is the registry of detectors, configured by d, the threat
+// intelligence ones asking lookup (nil: no lists). Every call makes new
+// detectors: stateful ones are not shared between goroutines.
+func Detectors(d config.DetectorsConfig, lookup threatintel.Lookup) (*detect.Registry, error) {
+	if lookup == nil {
+		lookup = noIntel{}
+	}
+	all := builtin.All()
+	all = append(all, netflow.All(d.Network)...)
+	all = append(all, dnsquery.All(d.DNS)...)
+	all = append(all, threatintel.All(lookup, threatintel.Options{
+		LocalNetworks: d.Network.LocalNetworks, Window: d.Network.Window, MaxEntities: d.Network.MaxEntities,
+	})...)
+	return detect.NewRegistry(all...)
 }
+
+// noIntel is the lookup when no lists are loaded.
+type noIntel struct{}
+
+func (noIntel) CheckIP(netip.Addr) intel.Result { return intel.Result{} }
+func (noIntel) CheckDomain(string) intel.Result { return intel.Result{} }
 
 // Validate checks cfg against the registries (formats, detector names) and
 // resolves its secrets; the error lists every problem.
 func Validate(cfg *config.Config) error {
-	dets, err := Detectors()
+	dets, err := Detectors(cfg.Detectors, nil)
 	if err != nil {
 		return err
 	}
 	decoders := Decoders()
 	return cfg.Validate(config.Checks{
-		Formats: decoders.Has,
+		Formats: func(f string) bool { return f == pipeline.FormatAuto || decoders.Has(f) },
 		FormatOptions: func(format string, opts map[string]string) error {
+			if format == pipeline.FormatAuto {
+				if len(opts) > 0 {
+					return fmt.Errorf("options need an explicit format (vpcflow, dns or cloudtrail), not %s", format)
+				}
+				return nil
+			}
 			d, err := decoders.New(format)
 			if err != nil {
 				return err
@@ -98,6 +126,7 @@ type App struct {
 	cfg      *config.Config
 	log      *slog.Logger
 	store    store.Store
+	intel    *intel.Set
 	pipe     *pipeline.Pipeline // the sources' pipeline (one goroutine)
 	newPipe  func() *pipeline.Pipeline
 	registry *prometheus.Registry
@@ -119,7 +148,17 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	dets, err := Detectors()
+	lists, changes, err := intel.Load(ctx, cfg.Intel, intel.Options{Logger: o.Log})
+	if lists == nil {
+		return nil, fmt.Errorf("threat intelligence: %w", err)
+	}
+	if err != nil {
+		o.Log.Warn("some threat intelligence lists could not be loaded", "err", err)
+	}
+	for _, l := range changes.Lists {
+		o.Log.Info("threat intelligence list loaded", "list", l.List, "entries", l.Entries, "bad_lines", l.Bad)
+	}
+	dets, err := Detectors(cfg.Detectors, lists)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +178,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	// Each reading goroutine gets its own pipeline: decoders and detectors
 	// keep state and are not shared. Detectors are built anew for each.
 	newPipe := func() *pipeline.Pipeline {
-		dets, _ := Detectors()
+		dets, _ := Detectors(cfg.Detectors, lists)
 		sel, _ := dets.Select(cfg.Detectors.Select, cfg.Detectors.Disabled)
 		return pipeline.New(Decoders(), detect.NewEngine(sel, o.Now), st, pipeline.Options{
 			BatchSize:      cfg.Pipeline.BatchSize,
@@ -149,7 +188,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		}, metrics, o.Log)
 	}
 	o.Log.Info("picket ready", "store", cfg.Store.Driver, "detectors", len(selected), "sources", len(cfg.Sources))
-	return &App{cfg: cfg, log: o.Log, store: st, pipe: newPipe(), newPipe: newPipe, registry: reg, now: o.Now}, nil
+	return &App{cfg: cfg, log: o.Log, store: st, intel: lists, pipe: newPipe(), newPipe: newPipe, registry: reg, now: o.Now}, nil
 }
 
 // Store is the app's store.

@@ -10,6 +10,7 @@ import (
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/detect"
 	"github.com/picket-dev/picket/internal/finding"
+	"github.com/picket-dev/picket/internal/intel"
 	"github.com/picket-dev/picket/internal/pipeline"
 	"github.com/picket-dev/picket/internal/report"
 	"github.com/picket-dev/picket/internal/source"
@@ -21,8 +22,12 @@ type ScanOptions struct {
 	Paths   []string       // files and directories; "-" reads Stdin
 	Stdin   io.Reader      // read for "-"
 	Include source.Matcher // file names read from directories; nil means config.DefaultInclude
-	Format  string         // decoder; "" means cloudtrail
-	Select  string         // detector selection ("+cloudtrail,-noisy")
+	Format  string         // decoder; "" means auto (each file's format from its first bytes)
+	Select  string         // detector selection ("+cloudtrail,-pentest"); overrides Detectors.Select when set
+	// Detectors and Intel configure the detectors and threat lists as in
+	// picket.yaml (zero values: defaults, no lists).
+	Detectors config.DetectorsConfig
+	Intel     intel.Config
 	// BatchSize, MaxRecordBytes and EvidenceLimit as in the config; zero
 	// values take its defaults.
 	BatchSize      int
@@ -45,7 +50,7 @@ type ScanReport struct {
 // Unreadable files are reported in Errors and the scan goes on.
 func Scan(ctx context.Context, o ScanOptions) (*ScanReport, error) {
 	if o.Format == "" {
-		o.Format = "cloudtrail"
+		o.Format = pipeline.FormatAuto
 	}
 	if o.Include == nil {
 		o.Include = source.Matcher(config.DefaultInclude)
@@ -63,16 +68,28 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanReport, error) {
 		o.Now = time.Now
 	}
 	decoders := Decoders()
-	if !decoders.Has(o.Format) {
-		return nil, fmt.Errorf("unknown format %q (known: %v)", o.Format, decoders.Formats())
+	if o.Format != pipeline.FormatAuto && !decoders.Has(o.Format) {
+		return nil, fmt.Errorf("unknown format %q (known: %s, %v)", o.Format, pipeline.FormatAuto, decoders.Formats())
 	}
-	dets, err := Detectors()
+	lists, _, lerr := intel.Load(ctx, o.Intel, intel.Options{Logger: o.Log})
+	if lists == nil {
+		return nil, fmt.Errorf("threat intelligence: %w", lerr)
+	}
+	dets, err := Detectors(o.Detectors, lists)
 	if err != nil {
 		return nil, err
 	}
-	selected, err := dets.Select(o.Select, nil)
+	sel := o.Detectors.Select
+	if o.Select != "" {
+		sel = o.Select
+	}
+	selected, err := dets.Select(sel, o.Detectors.Disabled)
 	if err != nil {
 		return nil, err
+	}
+	rep := &ScanReport{Collector: &pipeline.Collector{}}
+	if lerr != nil { // some lists failed: say so, scan with the others
+		rep.Errors = append(rep.Errors, fmt.Errorf("threat intelligence: %w", lerr))
 	}
 	var objs []source.Object
 	var paths []string
@@ -83,7 +100,6 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanReport, error) {
 		}
 		paths = append(paths, p)
 	}
-	rep := &ScanReport{Collector: &pipeline.Collector{}}
 	if len(paths) > 0 {
 		files, err := source.Walk(paths, o.Include)
 		if err != nil {

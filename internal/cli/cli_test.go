@@ -439,9 +439,9 @@ func TestScanBadOutputFormat(t *testing.T) {
 
 func TestScanBadInputFormat(t *testing.T) {
 	t.Parallel()
-	r := picket(t, "scan", "--input-format", "vpcflow", trailDir(t))
+	r := picket(t, "scan", "--input-format", "syslog", trailDir(t))
 	wantCode(t, r, cli.ExitError)
-	if !strings.Contains(r.stderr, `unknown format "vpcflow"`) {
+	if !strings.Contains(r.stderr, `unknown format "syslog"`) {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }

@@ -65,7 +65,8 @@ func cmdScan(ctx context.Context, env Env, args []string) int {
 	format := fs.String("format", "table", "output format: table, json or jsonl")
 	failOn := fs.String("fail-on", "", "exit 1 when a finding is at or above this severity: low, medium, high or critical")
 	sel := fs.String("select", "", `detectors by name or tag, e.g. "+cloudtrail,-pentest"`)
-	inFormat := fs.String("input-format", "cloudtrail", "log format of the files")
+	inFormat := fs.String("input-format", "auto", "log format of the files: auto (each file's from its first bytes), cloudtrail, vpcflow or dns")
+	cfgPath := fs.String("c", "", "picket.yaml whose detectors and intel sections to use (threat lists, thresholds)")
 	include := fs.String("include", strings.Join(config.DefaultInclude, ","), "file name patterns read from directories, comma-separated")
 	showQ := fs.Bool("quarantine", false, "list the quarantined records on stderr")
 	paths, err := parse(fs, args)
@@ -85,10 +86,22 @@ func cmdScan(ctx context.Context, env Env, args []string) int {
 			return fail(env, "--fail-on: %v", err)
 		}
 	}
-	rep, err := app.Scan(ctx, app.ScanOptions{
+	opts := app.ScanOptions{
 		Paths: paths, Stdin: env.Stdin, Format: *inFormat, Select: *sel,
 		Include: source.Matcher(splitList(*include)),
-	})
+	}
+	if *cfgPath != "" {
+		c, ok := loadConfig(env, *cfgPath, func(c *config.Config) error {
+			c.Sources = nil // a scan reads the paths it is given
+			return app.Validate(c)
+		})
+		if !ok {
+			return ExitError
+		}
+		opts.Detectors, opts.Intel = c.Detectors, c.Intel
+		opts.BatchSize, opts.MaxRecordBytes, opts.EvidenceLimit = c.Pipeline.BatchSize, c.Pipeline.MaxRecordBytes, c.Pipeline.EvidencePerFinding
+	}
+	rep, err := app.Scan(ctx, opts)
 	if err != nil {
 		return fail(env, "%v", err)
 	}

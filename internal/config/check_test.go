@@ -120,7 +120,7 @@ func TestTypeProblems(t *testing.T) {
 		{"section given a value", "log: debug\n",
 			[]Problem{{1, "log", `must be a mapping (keys: level, format), got "debug"`}}},
 		{"document is not a mapping", "- a\n",
-			[]Problem{{1, "", `must be a mapping (keys: data_dir, log, store, http, pipeline, detectors, sources), got a list`}}},
+			[]Problem{{1, "", `must be a mapping (keys: data_dir, log, store, http, pipeline, detectors, intel, sources), got a list`}}},
 		{"long values are cut", "pipeline: {batch_size: " + strings.Repeat("x", 100) + "}\n",
 			[]Problem{{1, "pipeline.batch_size", `must be a number, got "` + strings.Repeat("x", 39) + `"…`}}},
 		{"through an alias, at the anchor", "sources:\n  - {name: &n [x], type: stdin}\n  - {name: *n, type: stdin}\n",
@@ -138,8 +138,8 @@ func TestTypeProblems(t *testing.T) {
 			ps := parseProblems(t, tt.yaml)
 			wantProblems(t, ps, tt.want)
 			for _, p := range ps {
-				for _, goish := range []string{"!!", "cannot unmarshal", "config.", "time.Duration", "[]string", " int"} {
-					if strings.Contains(p.Msg, goish) {
+				for _, goish := range []string{"!!", "cannot unmarshal", "config.", "time.Duration", "[]string", " int "} {
+					if strings.Contains(p.Msg+" ", goish) {
 						t.Errorf("problem %v speaks Go (%q)", p, goish)
 					}
 				}
@@ -242,7 +242,7 @@ func TestKnownKeys(t *testing.T) {
 	}{
 		{HTTPConfig{}, []string{"listen", "api_token_env"}},
 		{SourceConfig{}, []string{"name", "type", "path", "format", "include", "poll_interval", "settle", "format_options"}},
-		{Config{}, []string{"data_dir", "log", "store", "http", "pipeline", "detectors", "sources"}},
+		{Config{}, []string{"data_dir", "log", "store", "http", "pipeline", "detectors", "intel", "sources"}},
 		{Odd{}, []string{"named", "untagged", "flagged", "a", "b", "ptr", "dur", "othertags"}},
 	}
 	for _, tt := range tests {

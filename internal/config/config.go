@@ -31,6 +31,10 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/picket-dev/picket/internal/detect/dnsquery"
+	"github.com/picket-dev/picket/internal/detect/netflow"
+	"github.com/picket-dev/picket/internal/intel"
 )
 
 // Config is the whole configuration.
@@ -43,7 +47,9 @@ type Config struct {
 	HTTP      HTTPConfig      `yaml:"http"`
 	Pipeline  PipelineConfig  `yaml:"pipeline"`
 	Detectors DetectorsConfig `yaml:"detectors"`
-	Sources   []SourceConfig  `yaml:"sources"`
+	// Intel lists threat, trusted and Tor lists (package intel).
+	Intel   intel.Config   `yaml:"intel"`
+	Sources []SourceConfig `yaml:"sources"`
 
 	// Resolved secrets, filled by Load from the environment.
 	PostgresDSN Secret   `yaml:"-"`
@@ -98,8 +104,13 @@ type PipelineConfig struct {
 
 // DetectorsConfig selects detectors.
 type DetectorsConfig struct {
-	Select   string   `yaml:"select"`   // e.g. "+cloudtrail,-noisy"
+	Select   string   `yaml:"select"`   // e.g. "+cloudtrail,-pentest"
 	Disabled []string `yaml:"disabled"` // detector names
+	// Network tunes the flow detectors (package detect/netflow); its
+	// local_networks also tell threat-intel flow checks which end is yours.
+	Network netflow.Config `yaml:"network"`
+	// DNS tunes the DNS query detectors (package detect/dnsquery).
+	DNS dnsquery.Config `yaml:"dns"`
 }
 
 // SourceConfig is one input.
@@ -107,7 +118,7 @@ type SourceConfig struct {
 	Name         string        `yaml:"name"`
 	Type         string        `yaml:"type"`    // directory, file, stdin
 	Path         string        `yaml:"path"`    // relative to the config file's directory (see Load)
-	Format       string        `yaml:"format"`  // cloudtrail
+	Format       string        `yaml:"format"`  // auto (default), cloudtrail, vpcflow or dns
 	Include      []string      `yaml:"include"` // glob patterns on file names
 	PollInterval time.Duration `yaml:"poll_interval"`
 	// Settle is how long a file must stay unchanged before it is read, so a
@@ -181,6 +192,9 @@ func (c *Config) resolvePaths(dir string) {
 	abs(&c.Store.SQLite.Path)
 	for i := range c.Sources {
 		abs(&c.Sources[i].Path)
+	}
+	for i := range c.Intel.Lists {
+		abs(&c.Intel.Lists[i].Path)
 	}
 }
 
@@ -298,7 +312,7 @@ func (c *Config) applyDefaults() {
 	for i := range c.Sources {
 		s := &c.Sources[i]
 		if s.Format == "" {
-			s.Format = "cloudtrail"
+			s.Format = "auto" // each file's format from its first bytes
 		}
 		if s.Type == "directory" && len(s.Include) == 0 {
 			s.Include = DefaultInclude
@@ -424,6 +438,18 @@ func (c *Config) Validate(ck Checks) error {
 				field = "detectors.disabled"
 			}
 			add(field, "%v", err)
+		}
+	}
+	for field, err := range map[string]error{
+		"detectors.network": c.Detectors.Network.Validate(),
+		"detectors.dns":     c.Detectors.DNS.Validate(),
+		"intel":             c.Intel.Validate(),
+	} {
+		if err == nil {
+			continue
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			add(field, "%s", line)
 		}
 	}
 	names := map[string]int{}

@@ -21,7 +21,7 @@ func env(m map[string]string) Env {
 
 var checks = Checks{
 	Env:     env(map[string]string{"TEST_PICKET_DSN": "postgres://picket:hunter2-secret@db:5432/picket", "TEST_PICKET_TOKEN": "tok-aaaaaaaaaaaaaaaa, tok-bbbbbbbbbbbbbbbb"}),
-	Formats: func(f string) bool { return f == "cloudtrail" },
+	Formats: func(f string) bool { return f == "cloudtrail" || f == "auto" },
 	SelectCheck: func(expr string, disabled []string) error {
 		if strings.Contains(expr, "nosuch") {
 			return errors.New("unknown detector names or tags: nosuch")
@@ -45,7 +45,7 @@ func TestLoadValid(t *testing.T) {
 		t.Errorf("tokens = %d", len(c.APITokens))
 	}
 	s := c.Sources[0]
-	if s.Format != "cloudtrail" || s.PollInterval != 2*time.Second || s.Settle != DefaultSettle || len(s.Include) == 0 {
+	if s.Format != "auto" || s.PollInterval != 2*time.Second || s.Settle != DefaultSettle || len(s.Include) == 0 {
 		t.Errorf("source defaults = %+v", s)
 	}
 	if c.Pipeline.BatchSize != 500 || c.Pipeline.EvidencePerFinding != DefaultEvidence || c.Store.SQLite.Path != "/tmp/picket-test/picket.db" {

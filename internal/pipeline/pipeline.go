@@ -10,9 +10,11 @@
 package pipeline
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"strings"
@@ -68,6 +70,10 @@ func New(decoders *decode.Registry, engine *detect.Engine, sink Sink, opts Optio
 	return &Pipeline{decoders: decoders, engine: engine, sink: sink, opts: opts, metrics: metrics, log: log,
 		decs: map[string]decode.Decoder{}}
 }
+
+// FormatAuto is the format name that picks a decoder by the start of
+// each object (decode.Sniff).
+const FormatAuto = "auto"
 
 // Job is one object to read.
 type Job struct {
@@ -127,9 +133,10 @@ func sameTime(a, b time.Time) bool {
 // committed before it stands. When ctx is cancelled, what was processed is
 // committed before returning ctx's error, so a shutdown loses no work.
 func (p *Pipeline) Process(ctx context.Context, job Job) (Result, error) {
-	dec, err := p.decoder(job.Format)
-	if err != nil {
-		return Result{}, err
+	if job.Format != FormatAuto {
+		if _, err := p.decoder(job.Format); err != nil {
+			return Result{}, err
+		}
 	}
 	started := p.opts.Now()
 	rc, info, err := job.Object.OpenInfo()
@@ -179,11 +186,33 @@ func (p *Pipeline) Process(ctx context.Context, job Job) (Result, error) {
 		return r.res, err
 	}
 	defer rc.Close()
+	var in io.Reader = rc
+	if job.Format == FormatAuto {
+		br := bufio.NewReaderSize(rc, decode.SniffLen)
+		head, _ := br.Peek(decode.SniffLen)
+		if r.job.Format = decode.Sniff(head); r.job.Format == "" {
+			r.res.Records, r.res.Quarantined = 1, 1
+			r.batch.Quarantine = append(r.batch.Quarantine, store.Quarantined{
+				Origin: event.Origin{Source: job.Source, Path: job.Object.Key, Index: r.start},
+				Format: FormatAuto, Reason: "not a log format Picket reads (CloudTrail, VPC Flow Logs, Route 53 Resolver query logs)",
+				Sample: append([]byte(nil), head[:min(len(head), store.MaxSample)]...),
+			})
+			r.pendQuar++
+			err = r.commit(ctx, r.start, true)
+			p.metrics.object(job.Source, "quarantined")
+			return r.res, err
+		}
+		in = br
+	}
+	dec, err := p.decoder(r.job.Format)
+	if err != nil {
+		return r.res, err
+	}
 	job.Object.OnIdle(r.flushIdle)
 	defer job.Object.OnIdle(nil)
 
 	origin := event.Origin{Source: job.Source, Path: job.Object.Key}
-	st, derr := dec.Decode(ctx, rc, decode.Options{Origin: origin, Start: r.start, MaxRecordBytes: p.opts.MaxRecordBytes, Params: job.Params}, r)
+	st, derr := dec.Decode(ctx, in, decode.Options{Origin: origin, Start: r.start, MaxRecordBytes: p.opts.MaxRecordBytes, Params: job.Params}, r)
 	r.res.Stats = st
 	r.bytes = st.Bytes
 	switch {
