@@ -277,7 +277,7 @@ func (a *App) ingest(ctx context.Context, p *pipeline.Pipeline, src config.Sourc
 func (a *App) Run(ctx context.Context, stdin io.Reader) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 3)
+	errc := make(chan error, 4+len(a.cfg.Sources))
 	running := 0
 	if a.cfg.HTTP.Listen != "off" {
 		ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
@@ -296,6 +296,10 @@ func (a *App) Run(ctx context.Context, stdin io.Reader) error {
 	}
 	running++
 	go func() { errc <- a.pollSources(ctx) }()
+	if len(a.cfg.Intel.Lists) > 0 {
+		running++
+		go func() { errc <- a.watchIntel(ctx) }()
+	}
 	var first error
 	for range running {
 		err := <-errc

@@ -373,3 +373,38 @@ sources:
 		t.Errorf("Run: %v", err)
 	}
 }
+
+// Widening a trusted list raises a finding naming the new entries; a list
+// that did not change raises nothing.
+func TestTrustedListWidened(t *testing.T) {
+	dir := t.TempDir()
+	trusted := filepath.Join(dir, "trusted.txt")
+	if err := os.WriteFile(trusted, []byte("198.51.100.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(fmt.Appendf(nil, "data_dir: %s\nintel:\n  lists:\n    - {name: ours-trusted, kind: trusted, format: txt, path: %s}\n", dir, trusted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(cfg); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(t.Context(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	a.reloadIntel(t.Context())
+	if _, n, _ := a.Store().ListFindings(t.Context(), store.FindingQuery{}); n != 0 {
+		t.Fatalf("%d findings with no change", n)
+	}
+	if err := os.WriteFile(trusted, []byte("198.51.100.1\n203.0.113.0/24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.reloadIntel(t.Context())
+	fs, n, _ := a.Store().ListFindings(t.Context(), store.FindingQuery{})
+	if n != 1 || fs[0].Type != TrustedListWidened || fs[0].Keys.Resource != "ours-trusted" ||
+		!strings.Contains(fs[0].Description, "203.0.113.0/24 (line 2)") {
+		t.Fatalf("findings %+v", fs)
+	}
+}
