@@ -175,12 +175,16 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := pipeline.NewMetrics(reg)
+	states := newStateCollector(lists)
+	reg.MustRegister(states)
 	// Each reading goroutine gets its own pipeline: decoders and detectors
 	// keep state and are not shared. Detectors are built anew for each.
 	newPipe := func() *pipeline.Pipeline {
 		dets, _ := Detectors(cfg.Detectors, lists)
 		sel, _ := dets.Select(cfg.Detectors.Select, cfg.Detectors.Disabled)
-		return pipeline.New(Decoders(), detect.NewEngine(sel, o.Now), st, pipeline.Options{
+		en := detect.NewEngine(sel, o.Now)
+		states.add(en)
+		return pipeline.New(Decoders(), en, st, pipeline.Options{
 			BatchSize:      cfg.Pipeline.BatchSize,
 			MaxRecordBytes: cfg.Pipeline.MaxRecordBytes,
 			EvidenceLimit:  cfg.Pipeline.EvidencePerFinding,

@@ -172,7 +172,9 @@ func TestDemo(t *testing.T) {
 		if run == 1 {
 			// 39 Kali events in IAM findings; every record of the 72 log files read.
 			for _, m := range []string{`picket_findings_total{type="PenTest:IAMUser/KaliLinux"} 39`, `picket_events_out_total{source="demo"} 495`,
-				`picket_objects_total{outcome="done",source="demo"} 73`} {
+				`picket_objects_total{outcome="done",source="demo"} 73`,
+				`picket_detector_state_evictions_total{detector="EC2/BruteForce"} 0`,
+				`picket_detector_state_entries{detector="EC2/PortScanning"} 0`} {
 				if !strings.Contains(metrics, m) {
 					t.Errorf("metrics lack %s", m)
 				}

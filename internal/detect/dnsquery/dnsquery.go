@@ -421,3 +421,7 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// StateStats report the detectors' tables (state.Reporter).
+func (d *exfil) StateStats() state.Stats { return d.t.Stats() }
+func (d *dga) StateStats() state.Stats   { return d.t.Stats() }

@@ -474,3 +474,10 @@ func (d *resolvers) Detect(_ context.Context, e *event.Event, out []finding.Find
 		fd.Keys.Resource, f.Local, how, f.Remote)
 	return append(out, fd)
 }
+
+// StateStats report the detectors' tables (state.Reporter).
+func (d *scans) StateStats() state.Stats      { return d.ports.Stats().Add(d.hosts.Stats()) }
+func (d *bruteForce) StateStats() state.Stats { return d.t.Stats() }
+func (d *dos) StateStats() state.Stats        { return d.t.Stats() }
+func (d *spambot) StateStats() state.Stats    { return d.t.Stats() }
+func (d *resolvers) StateStats() state.Stats  { return d.t.Stats() }

@@ -13,6 +13,7 @@ package state
 import (
 	"math/rand/v2"
 	"net/netip"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,8 +27,9 @@ type Table[K comparable, V any] struct {
 	index   map[K]int32
 	free    []int32
 	rnd     *rand.Rand
-	evicted int64 // live entries pushed out because the table was full
-	expired int64 // stale entries dropped
+	evicted atomic.Int64 // live entries pushed out because the table was full
+	expired atomic.Int64 // stale entries dropped
+	entries atomic.Int64 // mirrors len(index) for readers on other goroutines
 }
 
 type slot[K comparable, V any] struct {
@@ -57,7 +59,7 @@ func (t *Table[K, V]) Get(key K, now time.Time) (v *V, fresh bool) {
 			var zero V
 			s.val = zero
 			fresh = true
-			t.expired++
+			t.expired.Add(1)
 		}
 		if n > s.last {
 			s.last = n
@@ -68,6 +70,7 @@ func (t *Table[K, V]) Get(key K, now time.Time) (v *V, fresh bool) {
 	s := &t.slots[i]
 	s.key, s.last, s.used = key, n, true
 	t.index[key] = i
+	t.entries.Store(int64(len(t.index)))
 	return &s.val, true
 }
 
@@ -90,12 +93,32 @@ func (t *Table[K, V]) Delete(key K) {
 // Len is the number of entries held.
 func (t *Table[K, V]) Len() int { return len(t.index) }
 
-// Evicted counts live entries dropped because the table was full, and
-// Expired stale ones dropped or reset.
-func (t *Table[K, V]) Evicted() int64 { return t.evicted }
+// Evicted counts live entries dropped because the table was full.
+func (t *Table[K, V]) Evicted() int64 { return t.evicted.Load() }
 
 // Expired counts stale entries dropped or reset.
-func (t *Table[K, V]) Expired() int64 { return t.expired }
+func (t *Table[K, V]) Expired() int64 { return t.expired.Load() }
+
+// Stats reports the table's size and eviction count; unlike the rest of
+// the table, it is safe to call from another goroutine (a metrics scrape).
+func (t *Table[K, V]) Stats() Stats {
+	return Stats{Entries: t.entries.Load(), Evicted: t.evicted.Load(), Expired: t.expired.Load()}
+}
+
+// Stats describe a table (or the sum of a detector's tables).
+type Stats struct {
+	Entries, Evicted, Expired int64
+}
+
+// Add sums stats.
+func (s Stats) Add(o Stats) Stats {
+	return Stats{s.Entries + o.Entries, s.Evicted + o.Evicted, s.Expired + o.Expired}
+}
+
+// Reporter is implemented by stateful detectors: what their tables hold.
+type Reporter interface {
+	StateStats() Stats
+}
 
 // sample is how many entries eviction looks at to find an old one: the
 // oldest of 8 random entries is older than ~89% of the table.
@@ -121,9 +144,9 @@ func (t *Table[K, V]) alloc(n int64) int32 {
 		}
 	}
 	if n-oldest > t.ttl {
-		t.expired++
+		t.expired.Add(1)
 	} else {
-		t.evicted++
+		t.evicted.Add(1)
 	}
 	t.release(victim)
 	k := len(t.free) - 1
@@ -137,6 +160,7 @@ func (t *Table[K, V]) release(i int32) {
 	delete(t.index, s.key)
 	*s = slot[K, V]{}
 	t.free = append(t.free, i)
+	t.entries.Store(int64(len(t.index)))
 }
 
 // Addr16 is an IP address as a comparable key without pointers (netip.Addr

@@ -451,3 +451,6 @@ func (d *callers) Detect(_ context.Context, e *event.Event, out []finding.Findin
 		e.Action, e.Service, name, ip, what, h.List, h.Line, h.Value())
 	return append(out, f)
 }
+
+// StateStats report the flow detector's table (state.Reporter).
+func (d *flows) StateStats() state.Stats { return d.seen.Stats() }
