@@ -142,7 +142,7 @@ const (
 )
 
 // DefaultInclude are the file names read from directories by default.
-var DefaultInclude = []string{"*.json", "*.json.gz", "*.jsonl", "*.jsonl.gz", "*.ndjson", "*.gz"}
+var DefaultInclude = []string{"*.json", "*.json.gz", "*.jsonl", "*.jsonl.gz", "*.ndjson", "*.log", "*.gz"}
 
 // Default returns the configuration used when no file is given.
 func Default() *Config {

@@ -104,3 +104,31 @@ func TestMerge(t *testing.T) {
 		t.Errorf("after a later, lower occurrence: action %q title %q severity %v count %d", f.Service.Action.ActionType, f.Title, f.Severity, f.Service.Count)
 	}
 }
+
+func TestDetach(t *testing.T) {
+	buf := []byte("i-0123456789abcdef0 eni-0123 10.0.0.1 AKIAEXAMPLE GetObject port")
+	s := func(i, j int) string { return unsafeString(buf[i:j]) }
+	f := Finding{
+		Type: s(0, 19),
+		Resource: Resource{ResourceType: "Instance", InstanceDetails: &InstanceDetails{InstanceID: s(0, 19),
+			NetworkInterfaces: []NetworkInterface{{NetworkInterfaceID: s(20, 28), PrivateIPAddress: s(29, 37)}}}},
+		Service: Service{Action: Action{AwsAPICallAction: &AwsAPICallAction{API: s(50, 59), AffectedResources: map[string]string{s(38, 49): s(50, 59)}}},
+			AdditionalInfo: map[string]any{"k": s(60, 64), "list": []string{s(0, 3)}}},
+		Keys: Keys{Resource: s(0, 19)},
+	}
+	before := *f.Resource.InstanceDetails
+	f.Detach()
+	for i := range buf {
+		buf[i] = 'X'
+	}
+	id := f.Resource.InstanceDetails
+	if id.InstanceID != "i-0123456789abcdef0" || f.Type != "i-0123456789abcdef0" || f.Keys.Resource != "i-0123456789abcdef0" ||
+		id.NetworkInterfaces[0].NetworkInterfaceID != "eni-0123" || f.Service.Action.AwsAPICallAction.API != "GetObject" ||
+		f.Service.Action.AwsAPICallAction.AffectedResources["AKIAEXAMPLE"] != "GetObject" || f.Service.AdditionalInfo["k"] != "port" ||
+		f.Service.AdditionalInfo["list"].([]string)[0] != "i-0" {
+		t.Errorf("detached finding still borrows the buffer: %+v %+v %+v", f, *id, f.Service)
+	}
+	if before.InstanceID == id.InstanceID {
+		t.Error("the original InstanceDetails was not replaced")
+	}
+}

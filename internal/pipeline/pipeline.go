@@ -356,6 +356,7 @@ func (r *run) flushIdle() {
 // add folds one raised finding into the batch, with its event as evidence.
 func (r *run) add(f *finding.Finding, e *event.Event) {
 	r.res.Occurrences++
+	f.Detach() // in case a detector kept a string borrowed from the event
 	if i, ok := r.idx[f.ID]; ok {
 		r.batch.Findings[i].Merge(f)
 	} else {

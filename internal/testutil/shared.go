@@ -47,3 +47,14 @@ func moduleRoot() (string, bool) {
 		dir = parent
 	}
 }
+
+// ModuleDir returns the directory holding go.mod (the repository root),
+// for tests that read the project's own files.
+func ModuleDir(t testing.TB) string {
+	t.Helper()
+	dir, ok := moduleRoot()
+	if !ok {
+		t.Fatal("go.mod not found above the working directory")
+	}
+	return dir
+}

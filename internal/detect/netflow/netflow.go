@@ -248,10 +248,10 @@ const maxDistinct = 48
 // resource, the connection as the action, the seen window.
 func newFinding(detector, typ string, sev float64, e *event.Event, f *Flow) finding.Finding {
 	n := &e.Net
-	inst := &finding.InstanceDetails{InstanceID: n.InstanceID}
+	inst := &finding.InstanceDetails{InstanceID: clone(n.InstanceID)}
 	if n.InterfaceID != "" || f.Local.IsValid() {
 		inst.NetworkInterfaces = []finding.NetworkInterface{{
-			NetworkInterfaceID: n.InterfaceID, PrivateIPAddress: f.Local.String(), VpcID: n.VPCID, SubnetID: n.SubnetID,
+			NetworkInterfaceID: clone(n.InterfaceID), PrivateIPAddress: f.Local.String(), VpcID: clone(n.VPCID), SubnetID: clone(n.SubnetID),
 		}}
 	}
 	dir := "OUTBOUND"

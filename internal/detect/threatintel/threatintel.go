@@ -99,6 +99,7 @@ type flows struct {
 type flowKey struct {
 	inst   [24]byte
 	remote state.Addr16
+	port   uint16 // the probed port, for port probes (each is its own finding)
 	typ    uint8
 }
 
@@ -184,6 +185,9 @@ func (d *flows) Detect(_ context.Context, e *event.Event, out []finding.Finding)
 	}
 	copy(k.inst[:], id)
 	k.remote, k.typ = state.AddrKey(f.Remote), uint8(typ)
+	if typ == 7 {
+		k.port = f.LPort
+	}
 	last, fresh := d.seen.Get(k, e.Time)
 	if !fresh && e.Time.UnixNano()-*last <= int64(d.window) {
 		return out
