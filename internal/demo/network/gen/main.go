@@ -263,20 +263,20 @@ func flowLine(f flow) string {
 const header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region flow-direction"
 
 type dnsRecord struct {
-	Version        string            `json:"version"`
-	AccountID      string            `json:"account_id"`
-	Region         string            `json:"region"`
-	VPCID          string            `json:"vpc_id"`
-	QueryTimestamp string            `json:"query_timestamp"`
-	QueryName      string            `json:"query_name"`
-	QueryType      string            `json:"query_type"`
-	QueryClass     string            `json:"query_class"`
-	RCode          string            `json:"rcode"`
+	Version        string              `json:"version"`
+	AccountID      string              `json:"account_id"`
+	Region         string              `json:"region"`
+	VPCID          string              `json:"vpc_id"`
+	QueryTimestamp string              `json:"query_timestamp"`
+	QueryName      string              `json:"query_name"`
+	QueryType      string              `json:"query_type"`
+	QueryClass     string              `json:"query_class"`
+	RCode          string              `json:"rcode"`
 	Answers        []map[string]string `json:"answers"`
-	SrcAddr        string            `json:"srcaddr"`
-	SrcPort        string            `json:"srcport"`
-	Transport      string            `json:"transport"`
-	SrcIDs         map[string]string `json:"srcids"`
+	SrcAddr        string              `json:"srcaddr"`
+	SrcPort        string              `json:"srcport"`
+	Transport      string              `json:"transport"`
+	SrcIDs         map[string]string   `json:"srcids"`
 }
 
 func gz(b []byte) []byte {
