@@ -92,20 +92,29 @@ func All(c Config) []detect.Detector {
 
 var dnsKinds = []event.Kind{event.KindDNS}
 
-// source names who asked: the instance, or the address for queries that
-// came in through a resolver endpoint.
-type source struct {
-	id   [24]byte
-	addr state.Addr16
-}
+// source names who asked, as a 64-bit hash (small keys keep memory per
+// tracked entity low): the instance, or the address for queries that came
+// in through a resolver endpoint.
+type source uint64
 
 func sourceOf(e *event.Event) source {
-	var s source
-	copy(s.id[:], e.DNS.InstanceID)
-	if e.DNS.SrcAddr.IsValid() {
-		s.addr = state.AddrKey(e.DNS.SrcAddr)
+	h := uint64(14695981039346656037)
+	mix := func(b byte) {
+		h ^= uint64(b)
+		h *= 1099511628211
 	}
-	return s
+	if id := e.DNS.InstanceID; id != "" {
+		for i := 0; i < len(id); i++ {
+			mix(id[i])
+		}
+		return source(h)
+	}
+	if e.DNS.SrcAddr.IsValid() {
+		for _, b := range state.AddrKey(e.DNS.SrcAddr) {
+			mix(b)
+		}
+	}
+	return source(h)
 }
 
 // window is tumbling-window bookkeeping: counting starts at the first

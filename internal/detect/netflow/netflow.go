@@ -217,22 +217,31 @@ func (o Orienter) Orient(n *event.Network) (f Flow, ok bool) {
 	return f, true
 }
 
-// instanceKey names the instance a flow belongs to for state: its ID, or
-// its interface, or its local address.
-type instanceKey struct {
-	id   [24]byte // instance or interface ID (they are 19–21 characters)
-	addr [16]byte
-}
+// instanceKey names the instance a flow belongs to for state: a 64-bit
+// hash of its ID, or of its interface, or of its local address. Keys stay
+// small (memory per tracked entity), and a collision between two of a
+// fleet's instances is vanishingly unlikely.
+type instanceKey uint64
 
 func keyOf(e *event.Event, f *Flow) instanceKey {
-	var k instanceKey
 	id := e.Net.InstanceID
 	if id == "" {
 		id = e.Net.InterfaceID
 	}
-	copy(k.id[:], id)
-	k.addr = f.Local.Unmap().As16()
-	return k
+	h := uint64(14695981039346656037)
+	if id != "" {
+		for i := 0; i < len(id); i++ {
+			h ^= uint64(id[i])
+			h *= 1099511628211
+		}
+		return instanceKey(h)
+	}
+	a := f.Local.Unmap().As16()
+	for _, b := range a {
+		h ^= uint64(b)
+		h *= 1099511628211
+	}
+	return instanceKey(h)
 }
 
 // probe reports whether a flow looks like a probe: rejected, or a handful

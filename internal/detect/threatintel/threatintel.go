@@ -97,7 +97,7 @@ type flows struct {
 }
 
 type flowKey struct {
-	inst   [24]byte
+	inst   uint64 // hash of the instance or interface ID
 	remote state.Addr16
 	port   uint16 // the probed port, for port probes (each is its own finding)
 	typ    uint8
@@ -183,7 +183,11 @@ func (d *flows) Detect(_ context.Context, e *event.Event, out []finding.Finding)
 	if id == "" {
 		id = n.InterfaceID
 	}
-	copy(k.inst[:], id)
+	k.inst = 14695981039346656037
+	for i := 0; i < len(id); i++ {
+		k.inst ^= uint64(id[i])
+		k.inst *= 1099511628211
+	}
 	k.remote, k.typ = state.AddrKey(f.Remote), uint8(typ)
 	if typ == 7 {
 		k.port = f.LPort
