@@ -24,6 +24,7 @@ var networkWant = []string{
 	"UnauthorizedAccess:EC2/SSHBruteForce|i-0c33e5a7b9d1f3a4b|198.51.100.140|5|2",
 	"Trojan:EC2/DNSDataExfiltration|i-0e55a7c9d1f3b5c6d|exfil-tunnel.example|8|2",
 	"UnauthorizedAccess:EC2/TorClient|i-0c99e1a3b5d7f9a0b|185.220.101.1|8|3",
+	"Behavior:EC2/NetworkPortUnusual|i-0c99e1a3b5d7f9a0b|port 9001|5|1",
 }
 
 // scanNetwork scans dir with the network scenario's lists.

@@ -481,3 +481,135 @@ func (d *bruteForce) StateStats() state.Stats { return d.t.Stats() }
 func (d *dos) StateStats() state.Stats        { return d.t.Stats() }
 func (d *spambot) StateStats() state.Stats    { return d.t.Stats() }
 func (d *resolvers) StateStats() state.Stats  { return d.t.Stats() }
+
+// ---- Behavior:EC2/NetworkPortUnusual and Behavior:EC2/TrafficVolumeUnusual ----
+
+// baselines learns, per instance, which server ports it talks to and how
+// many bytes it sends per window, for LearnFor of event time after it is
+// first seen; afterwards a new port, or a window with far more bytes than
+// usual, raises a finding.
+type baselines struct {
+	cfg Config
+	o   Orienter
+	t   *state.Table[instanceKey, baseline]
+}
+
+type baseline struct {
+	first    int64       // event time first seen (Unix ns)
+	out, in  state.Ports // server ports contacted (egress) and served (ingress)
+	raised   state.Ports // unusual ports already reported
+	bucket   int64       // the window being summed (Unix ns of its start)
+	bytes    int64       // bytes sent in it
+	mean     float64     // exponentially weighted mean of bytes per window
+	windows  int32       // windows folded into mean
+	volumeAt int64       // bucket a volume finding was raised for
+}
+
+func newBaselines(c Config, o Orienter) *baselines {
+	// An instance's baseline must outlive the learning period.
+	return &baselines{cfg: c, o: o, t: state.New[instanceKey, baseline](c.MaxEntities, max(c.LearnFor*4, 24*time.Hour))}
+}
+
+func (d *baselines) Info() detect.Info {
+	return detect.Info{
+		Name:        "EC2/BehaviorBaselines",
+		Description: "Per-instance baselines: a server port the instance never used in its learning period (Behavior:EC2/NetworkPortUnusual), or far more outbound bytes in a window than usual (Behavior:EC2/TrafficVolumeUnusual).",
+		Tags:        []string{"network", "vpcflow", "ec2", "behavior"},
+		Types:       []string{"Behavior:EC2/NetworkPortUnusual", "Behavior:EC2/TrafficVolumeUnusual"},
+		Kinds:       flowKinds,
+	}
+}
+
+func (d *baselines) StateStats() state.Stats { return d.t.Stats() }
+
+// port reports whether p is in s, without adding it.
+func has(s *state.Ports, p uint16) bool {
+	for _, x := range s.Values() {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *baselines) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
+	n := &e.Net
+	if n.Action != "ACCEPT" || (n.Protocol != 6 && n.Protocol != 17) {
+		return out
+	}
+	f, ok := d.o.Orient(n)
+	if !ok {
+		return out
+	}
+	b, fresh := d.t.Get(keyOf(e, &f), e.Time)
+	now := e.Time.UnixNano()
+	if fresh {
+		b.first = now
+	}
+	learning := now-b.first < int64(d.cfg.LearnFor)
+	ports, port := &b.out, f.RPort
+	if f.Dir == Ingress {
+		ports, port = &b.in, f.LPort
+	}
+	if d.cfg.LearnFor > 0 && !has(ports, port) {
+		switch {
+		case learning:
+			ports.Add(port)
+		case ports.Len() >= maxDistinct:
+			// A port-diverse instance has no "usual" port: say nothing.
+		case !has(&b.raised, port):
+			b.raised.Add(port)
+			fd := newFinding(d.Info().Name, "Behavior:EC2/NetworkPortUnusual", finding.SevMedium, e, &f)
+			fd.Keys.Actor = fmt.Sprintf("port %d", port)
+			side := "contacted remote port"
+			if f.Dir == Ingress {
+				side = "accepted a connection on port"
+			}
+			fd.Title = fmt.Sprintf("Instance %s is communicating on an unusual port %d.", fd.Keys.Resource, port)
+			fd.Description = fmt.Sprintf("Instance %s (%s) %s %d/%s with %s; in its first %s it used only ports %v.",
+				fd.Keys.Resource, f.Local, side, port, ProtocolName(n.Protocol), f.Remote, d.cfg.LearnFor, ports.Values())
+			fd.Service.AdditionalInfo = map[string]any{"unusualPort": port, "usualPorts": ports.Values()}
+			out = append(out, fd)
+		}
+	}
+	if f.Dir != Egress || d.cfg.VolumeFactor <= 0 {
+		return out
+	}
+	bucket := now - now%int64(d.cfg.Window)
+	if bucket != b.bucket {
+		if b.bucket != 0 && b.bucket < bucket {
+			// Fold the finished window (and any silent ones between) into the mean.
+			b.fold(b.bytes)
+			for gap := (bucket - b.bucket) / int64(d.cfg.Window); gap > 1 && gap < 1000; gap-- {
+				b.fold(0)
+			}
+		}
+		b.bucket, b.bytes = bucket, 0
+	}
+	b.bytes += n.Bytes
+	if learning || b.windows < 3 || b.volumeAt == bucket {
+		return out
+	}
+	limit := max(d.cfg.VolumeFactor*b.mean, float64(d.cfg.VolumeMinBytes))
+	if float64(b.bytes) < limit {
+		return out
+	}
+	b.volumeAt = bucket
+	fd := newFinding(d.Info().Name, "Behavior:EC2/TrafficVolumeUnusual", finding.SevMedium, e, &f)
+	fd.Keys.Actor = "volume"
+	fd.Title = fmt.Sprintf("Instance %s is sending an unusually large amount of data.", fd.Keys.Resource)
+	fd.Description = fmt.Sprintf("Instance %s (%s) sent %d bytes in %s (the last to %s), %.0f times its usual %.0f bytes per %s.",
+		fd.Keys.Resource, f.Local, b.bytes, d.cfg.Window, f.Remote, float64(b.bytes)/max(b.mean, 1), b.mean, d.cfg.Window)
+	fd.Service.AdditionalInfo = map[string]any{"bytes": b.bytes, "usualBytes": b.mean}
+	return append(out, fd)
+}
+
+// fold adds one window's bytes to the running mean (weight 1/8).
+func (b *baseline) fold(bytes int64) {
+	if b.windows == 0 {
+		b.mean = float64(bytes)
+	} else {
+		b.mean += (float64(bytes) - b.mean) / 8
+	}
+	b.windows++
+}

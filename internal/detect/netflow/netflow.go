@@ -52,6 +52,16 @@ type Config struct {
 	// DoSPacketsPerMinute: packets an instance sends one remote host within
 	// a minute of event time (Backdoor:EC2/DenialOfService.*). Default 100000.
 	DoSPacketsPerMinute int64 `yaml:"dos_packets_per_minute"`
+	// LearnFor is how long, from the first flow of an instance, its ports
+	// and traffic volume are learned before unusual ones raise
+	// Behavior:EC2/* findings. Default 1h; negative turns them off.
+	LearnFor time.Duration `yaml:"learn_for"`
+	// VolumeFactor: a window with this many times the instance's usual
+	// outbound bytes is unusual (Behavior:EC2/TrafficVolumeUnusual).
+	// Default 10; negative turns it off.
+	VolumeFactor float64 `yaml:"volume_factor"`
+	// VolumeMinBytes: and at least this many bytes. Default 100 MB.
+	VolumeMinBytes int64 `yaml:"volume_min_bytes"`
 	// MaxEntities bounds each detector's state table. Default 250000.
 	MaxEntities int `yaml:"max_entities"`
 }
@@ -66,6 +76,9 @@ const (
 	DefaultSpamHosts           = 20
 	DefaultDoSPacketsPerMinute = 100_000
 	DefaultMaxEntities         = 250_000
+	DefaultLearnFor            = time.Hour
+	DefaultVolumeFactor        = 10
+	DefaultVolumeMinBytes      = 100 << 20
 )
 
 // DefaultLocalNetworks are the private ranges.
@@ -94,6 +107,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DoSPacketsPerMinute == 0 {
 		c.DoSPacketsPerMinute = DefaultDoSPacketsPerMinute
+	}
+	if c.LearnFor == 0 {
+		c.LearnFor = DefaultLearnFor
+	}
+	if c.VolumeFactor == 0 {
+		c.VolumeFactor = DefaultVolumeFactor
+	}
+	if c.VolumeMinBytes == 0 {
+		c.VolumeMinBytes = DefaultVolumeMinBytes
 	}
 	return c
 }
@@ -136,6 +158,7 @@ func All(c Config) []detect.Detector {
 		newDoS(c, o),
 		newSpambot(c, o),
 		newResolvers(c, o),
+		newBaselines(c, o),
 	}
 }
 

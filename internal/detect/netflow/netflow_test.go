@@ -299,3 +299,57 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestNetworkPortUnusual(t *testing.T) {
+	c := Config{LearnFor: time.Hour}
+	d := only("EC2/BehaviorBaselines", c)
+	var evs []*event.Event
+	// Learning: 443 and 123 out, 22 in.
+	for m := 0; m < 60; m += 5 {
+		evs = append(evs, fl(local, 40000, remote, 443, 6, 30, 9000, "ACCEPT", time.Duration(m)*time.Minute))
+		evs = append(evs, fl(remote, 50000, local, 22, 6, 300, 90000, "ACCEPT", time.Duration(m)*time.Minute))
+	}
+	evs = append(evs, fl(local, 40000, remote, 3333, 6, 30, 9000, "ACCEPT", 30*time.Minute)) // learned too
+	// After: the usual ports are quiet, a new one is not, and only once.
+	evs = append(evs,
+		fl(local, 40001, remote, 443, 6, 30, 9000, "ACCEPT", 61*time.Minute),
+		fl(local, 40001, remote, 3333, 6, 30, 9000, "ACCEPT", 62*time.Minute),
+		fl(local, 40002, "203.0.113.9", 9001, 6, 30, 9000, "ACCEPT", 63*time.Minute),
+		fl(local, 40003, "203.0.113.9", 9001, 6, 30, 9000, "ACCEPT", 64*time.Minute),
+		fl(local, 40004, "203.0.113.9", 6667, 6, 30, 9000, "REJECT", 65*time.Minute), // blocked: not a conversation
+		fl("203.0.113.10", 50001, local, 8080, 6, 30, 9000, "ACCEPT", 66*time.Minute),
+	)
+	fs := run(d, evs...)
+	var got []string
+	for _, f := range fs {
+		got = append(got, f.Type+" "+f.Keys.Actor)
+	}
+	want := []string{"Behavior:EC2/NetworkPortUnusual port 9001", "Behavior:EC2/NetworkPortUnusual port 8080"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestTrafficVolumeUnusual(t *testing.T) {
+	c := Config{LearnFor: time.Hour, Window: 10 * time.Minute, VolumeFactor: 10, VolumeMinBytes: 1 << 20}
+	var evs []*event.Event
+	for m := 0; m < 120; m++ { // 2 MB per 10 minutes, steadily
+		evs = append(evs, fl(local, 40000, remote, 443, 6, 200, 200_000, "ACCEPT", time.Duration(m)*time.Minute))
+	}
+	if fs := run(only("EC2/BehaviorBaselines", c), evs...); len(fs) != 0 {
+		t.Fatalf("steady traffic: %v", types(fs))
+	}
+	// 19x the usual in one window (two 19 MB flows): unusual, once.
+	spike := append(evs,
+		fl(local, 40001, "203.0.113.20", 443, 6, 20000, 19_000_000, "ACCEPT", 121*time.Minute),
+		fl(local, 40002, "203.0.113.20", 443, 6, 20000, 19_000_000, "ACCEPT", 122*time.Minute))
+	fs := run(only("EC2/BehaviorBaselines", c), spike...)
+	if len(fs) != 1 || fs[0].Type != "Behavior:EC2/TrafficVolumeUnusual" || fs[0].Severity != finding.SevMedium {
+		t.Fatalf("spike: %v", types(fs))
+	}
+	// 8x is not enough.
+	small := append(evs, fl(local, 40001, "203.0.113.20", 443, 6, 2000, 14_000_000, "ACCEPT", 121*time.Minute))
+	if fs := run(only("EC2/BehaviorBaselines", c), small...); len(fs) != 0 {
+		t.Errorf("8x: %v", types(fs))
+	}
+}
