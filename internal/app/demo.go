@@ -32,14 +32,29 @@ type DemoOptions struct {
 // DemoSource is the source name the demo's files are checkpointed under.
 const DemoSource = "demo"
 
-// Demo ingests the bundled attack scenario into an SQLite store in
-// o.DataDir, prints the findings, and serves /healthz, /metrics and the API
-// until ctx is done. Run twice, it reads nothing new (the checkpoints say
-// every file is done) and prints the same findings.
+// DemoNetworkSource is the source name of the network scenario's files.
+const DemoNetworkSource = "demo-network"
+
+// Demo ingests the bundled scenarios — CloudTrail in two accounts, and one
+// VPC's flow and DNS logs checked against the scenario's threat lists —
+// into an SQLite store in o.DataDir, prints the findings, and serves
+// /healthz, /metrics and the API until ctx is done. Run twice, it reads
+// nothing new (the checkpoints say every file is done) and prints the
+// same findings.
 func Demo(ctx context.Context, o DemoOptions) error {
 	cfg := config.Default()
 	cfg.DataDir = o.DataDir
 	cfg.Store.SQLite.Path = filepath.Join(o.DataDir, "picket.db")
+	// The network scenario's threat lists, written out as files.
+	netDir := filepath.Join(o.DataDir, "network-intel")
+	if err := demo.WriteNetworkIntel(netDir); err != nil {
+		return fmt.Errorf("demo threat lists: %w", err)
+	}
+	netCfg, err := config.Load(filepath.Join(netDir, "picket.yaml"))
+	if err != nil {
+		return fmt.Errorf("demo threat lists: %w", err)
+	}
+	cfg.Intel = netCfg.Intel
 	if o.Listen != "" {
 		cfg.HTTP.Listen = o.Listen
 	}
@@ -59,18 +74,29 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	if err != nil {
 		return fmt.Errorf("demo scenario: %w", err)
 	}
-	src := config.SourceConfig{Name: DemoSource, Type: "file", Format: "cloudtrail"}
+	netObjs, err := source.WalkFS(demo.Network(), source.Matcher{"*.log.gz"})
+	if err != nil {
+		return fmt.Errorf("demo network scenario: %w", err)
+	}
 	var sum report.Summary
-	for _, obj := range objs {
-		res, err := a.Ingest(ctx, src, obj)
-		if err != nil {
-			return err
+	for _, part := range []struct {
+		src  config.SourceConfig
+		objs []source.Object
+	}{
+		{config.SourceConfig{Name: DemoSource, Type: "file", Format: "cloudtrail"}, objs},
+		{config.SourceConfig{Name: DemoNetworkSource, Type: "file", Format: pipeline.FormatAuto}, netObjs},
+	} {
+		for _, obj := range part.objs {
+			res, err := a.Ingest(ctx, part.src, obj)
+			if err != nil {
+				return err
+			}
+			sum.Objects++
+			sum.Records += res.Records
+			sum.Events += res.Events
+			sum.Skipped += res.Skipped
+			sum.Quarantined += res.Quarantined
 		}
-		sum.Objects++
-		sum.Records += res.Records
-		sum.Events += res.Events
-		sum.Skipped += res.Skipped
-		sum.Quarantined += res.Quarantined
 	}
 	fs, _, err := a.store.ListFindings(ctx, store.FindingQuery{Limit: 1000})
 	if err != nil {
@@ -78,7 +104,7 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	}
 	pipeline.SortFindings(fs)
 	w := o.Out
-	fmt.Fprintf(w, "Picket demo: the bundled attack scenario (%d CloudTrail files, 2 accounts).\n", len(objs))
+	fmt.Fprintf(w, "Picket demo: the bundled attack scenarios (%d CloudTrail files from 2 accounts; %d VPC flow and DNS log files from one VPC).\n", len(objs), len(netObjs))
 	if sum.Objects > 0 && sum.Records > 0 {
 		fmt.Fprintf(w, "Read %d records: %d events, %d skipped (digest files), %d quarantined.\n", sum.Records, sum.Events, sum.Skipped, sum.Quarantined)
 	} else {

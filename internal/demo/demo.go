@@ -17,6 +17,20 @@ import (
 //go:embed scenario/AWSLogs
 var files embed.FS
 
+//go:embed network/AWSLogs network/intel network/picket.yaml
+var network embed.FS
+
+// Network returns the network scenario (see network/README.md): a file
+// system whose root holds AWSLogs/ (VPC flow and Route 53 Resolver query
+// logs), intel/ (its threat lists) and picket.yaml (those lists).
+func Network() fs.FS {
+	sub, err := fs.Sub(network, "network")
+	if err != nil { // only if the embed directive changes
+		panic(err)
+	}
+	return sub
+}
+
 // Scenario returns the scenario's files: a file system whose root holds
 // AWSLogs/<account>/CloudTrail/<region>/2026/10/14/*.json.gz (and one
 // CloudTrail-Digest file, which decoders skip).
@@ -31,11 +45,34 @@ func Scenario() fs.FS {
 // WriteTo copies the scenario's files into dir, keeping their relative
 // paths (dir/AWSLogs/...). Directories are created as needed; existing
 // files with the same names are overwritten.
-func WriteTo(dir string) error {
-	src := Scenario()
+func WriteTo(dir string) error { return copyFS(Scenario(), dir) }
+
+// WriteNetworkIntel writes the network scenario's threat lists and their
+// picket.yaml into dir (dir/picket.yaml, dir/intel/*.txt), so that a
+// config can load them as files.
+func WriteNetworkIntel(dir string) error {
+	sub, err := fs.Sub(network, "network")
+	if err != nil {
+		return err
+	}
+	only := func(p string) bool { return p == "." || p == "picket.yaml" || p == "intel" || filepath.Dir(filepath.FromSlash(p)) == "intel" }
+	return copyFiltered(sub, dir, only)
+}
+
+func copyFS(src fs.FS, dir string) error {
+	return copyFiltered(src, dir, func(string) bool { return true })
+}
+
+func copyFiltered(src fs.FS, dir string, keep func(string) bool) error {
 	return fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if !keep(p) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
 		}
 		dst := filepath.Join(dir, filepath.FromSlash(p))
 		if d.IsDir() {
