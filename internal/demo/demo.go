@@ -55,7 +55,9 @@ func WriteNetworkIntel(dir string) error {
 	if err != nil {
 		return err
 	}
-	only := func(p string) bool { return p == "." || p == "picket.yaml" || p == "intel" || filepath.Dir(filepath.FromSlash(p)) == "intel" }
+	only := func(p string) bool {
+		return p == "." || p == "picket.yaml" || p == "intel" || filepath.Dir(filepath.FromSlash(p)) == "intel"
+	}
 	return copyFiltered(sub, dir, only)
 }
 
