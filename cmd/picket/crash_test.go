@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestRunStopsWithIdleStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -73,6 +74,19 @@ func TestRunStopsWithIdleStdin(t *testing.T) {
 		t.Fatalf("picket run did not stop on SIGTERM while stdin was idle\n%s", &stderr)
 	}
 }
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // buildPicket builds the binary under test.
 func buildPicket(t *testing.T) string {
@@ -139,8 +153,8 @@ sources:
 		}
 		return done, partial
 	}
-	start := func() (*exec.Cmd, *bytes.Buffer) {
-		var stderr bytes.Buffer
+	start := func() (*exec.Cmd, *syncBuffer) {
+		var stderr syncBuffer
 		cmd := exec.Command(bin, "run", "-c", cfg)
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {

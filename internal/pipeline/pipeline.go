@@ -11,6 +11,7 @@ package pipeline
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -189,7 +190,7 @@ func (p *Pipeline) Process(ctx context.Context, job Job) (Result, error) {
 	var in io.Reader = rc
 	if job.Format == FormatAuto {
 		br := bufio.NewReaderSize(rc, decode.SniffLen)
-		head, _ := br.Peek(decode.SniffLen)
+		head := sniffHead(br)
 		if r.job.Format = decode.Sniff(head); r.job.Format == "" {
 			r.res.Records, r.res.Quarantined = 1, 1
 			r.batch.Quarantine = append(r.batch.Quarantine, store.Quarantined{
@@ -245,6 +246,25 @@ func (p *Pipeline) Process(ctx context.Context, job Job) (Result, error) {
 		"events", st.Events, "quarantined", st.Quarantined, "skipped", st.Skipped, "findings", r.res.Occurrences,
 		"took", p.opts.Now().Sub(started))
 	return r.res, nil
+}
+
+// sniffHead returns the start of a stream to recognise its format: up to
+// decode.SniffLen bytes, but no more than a first whole line of some length
+// once it is there — a live stream (stdin) may send one record and pause,
+// and waiting for more would hold that record back.
+func sniffHead(br *bufio.Reader) []byte {
+	want := 1
+	for {
+		_, err := br.Peek(want)
+		head, _ := br.Peek(br.Buffered())
+		if err != nil || len(head) >= decode.SniffLen {
+			return head
+		}
+		if i := bytes.IndexByte(head, '\n'); i >= 40 {
+			return head
+		}
+		want = len(head) + 1
+	}
 }
 
 func (p *Pipeline) decoder(format string) (decode.Decoder, error) {

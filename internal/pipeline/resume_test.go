@@ -191,8 +191,15 @@ func TestReadErrorIsNotBadData(t *testing.T) {
 }
 
 // A live stream (stdin from `tail -F`) is stored when it pauses, not only
-// when a batch fills or the stream ends, and stops when the context does.
+// when a batch fills or the stream ends, and stops when the context does —
+// with its format named or recognised from its first record.
 func TestLiveStreamFlushesWhenIdle(t *testing.T) {
+	for _, format := range []string{"cloudtrail", FormatAuto} {
+		t.Run(format, func(t *testing.T) { testLiveStream(t, format) })
+	}
+}
+
+func testLiveStream(t *testing.T, format string) {
 	st := openStore(t)
 	p := newPipeline(t, st, 1000, nil)
 	pr, pw := io.Pipe()
@@ -200,7 +207,7 @@ func TestLiveStreamFlushesWhenIdle(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		_, err := p.Process(ctx, Job{Source: "stdin", Format: "cloudtrail", Object: source.Stdin(ctx, pr)})
+		_, err := p.Process(ctx, Job{Source: "stdin", Format: format, Object: source.Stdin(ctx, pr)})
 		done <- err
 	}()
 	for i := range 3 {
