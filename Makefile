@@ -32,15 +32,21 @@ vet:
 # one core).
 bench: build
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchmem -count 3 \
-		./internal/decode/jsonstream ./internal/decode/cloudtrail ./internal/detect/builtin ./internal/pipeline
+		./internal/decode/jsonstream ./internal/decode/cloudtrail ./internal/decode/vpcflow ./internal/decode/dnslog \
+		./internal/detect/builtin ./internal/detect/state ./internal/intel ./internal/pipeline
 	./$(BIN) bench --records 200000 --cores 1
 
 # Short fuzzing runs of every fuzz target.
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzScanner -fuzztime $(FUZZTIME) ./internal/decode/jsonstream
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/decode/cloudtrail
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/decode/cloudtrail
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/decode/vpcflow
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/decode/dnslog
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
+	for f in FuzzParseTXT FuzzParseSTIX FuzzSTIXPattern FuzzParseIPsum FuzzParseHosts FuzzParseMaltrail FuzzParseTor \
+		FuzzParseAlienVault FuzzParseProofPoint FuzzParseOTX FuzzParseFireEye FuzzLookupIP FuzzLookupDomain; do \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./internal/intel || exit 1; done
 
 clean:
 	rm -rf bin picket-demo-data picket-data
