@@ -156,6 +156,10 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		o.Log.Warn("some threat intelligence lists could not be loaded", "err", err)
 	}
 	for _, l := range changes.Lists {
+		if l.Err != nil {
+			o.Log.Warn("threat intelligence list not loaded", "list", l.List, "err", l.Err)
+			continue
+		}
 		o.Log.Info("threat intelligence list loaded", "list", l.List, "entries", l.Entries, "bad_lines", l.Bad)
 	}
 	dets, err := Detectors(cfg.Detectors, lists)

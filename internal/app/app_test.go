@@ -195,12 +195,12 @@ func TestDemo(t *testing.T) {
 				`picket_objects_total{outcome="done",source="demo"} 73`,
 				`picket_detector_state_evictions_total{detector="EC2/BruteForce"} 0`,
 				`picket_detector_state_evictions_total{detector="EC2/PortScanning"} 0`,
-				`picket_events_out_total{source="demo-network"} 9260`} {
+				`picket_events_out_total{source="demo-network"} 117693`} {
 				if !strings.Contains(metrics, m) {
 					t.Errorf("metrics lack %s", m)
 				}
 			}
-			if !strings.Contains(text, "Read 9756 records: 9755 events, 1 skipped") {
+			if !strings.Contains(text, "Read 118189 records: 118188 events, 1 skipped") {
 				t.Errorf("first run output:\n%s", text)
 			}
 		} else if !strings.Contains(text, "Nothing new to read") {

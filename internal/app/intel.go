@@ -42,6 +42,10 @@ func (a *App) reloadIntel(ctx context.Context) {
 		a.log.Warn("reloading threat intelligence failed for some lists; the last good versions stay", "err", err)
 	}
 	for _, l := range ch.Lists {
+		if l.Err != nil {
+			a.log.Warn("threat intelligence list not reloaded; its last good version stays", "list", l.List, "err", l.Err)
+			continue
+		}
 		a.log.Info("threat intelligence list changed", "list", l.List, "entries", l.Entries, "added", l.Added, "removed", l.Removed, "bad_lines", l.Bad)
 	}
 	for _, e := range ch.TrustedRemoved {

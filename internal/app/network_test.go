@@ -16,14 +16,14 @@ import (
 // actor (remote host, domain or port), severity, count.
 var networkWant = []string{
 	"Backdoor:EC2/C&CActivity.B|i-0f66b8d0e2a4c6d7e|198.51.100.66|8|8",
-	"Backdoor:EC2/C&CActivity.B!DNS|i-0f66b8d0e2a4c6d7e|c2.badness.example|8|24",
-	"CryptoCurrency:EC2/BitcoinTool.B|i-0b88d0f2a4c6e8f9a|203.0.113.50|8|9",
+	"Backdoor:EC2/C&CActivity.B!DNS|i-0f66b8d0e2a4c6d7e|c2.badness.example|8|8",
+	"CryptoCurrency:EC2/BitcoinTool.B|i-0b88d0f2a4c6e8f9a|203.0.113.50|8|10",
 	"CryptoCurrency:EC2/BitcoinTool.B!DNS|i-0b88d0f2a4c6e8f9a|pool.minexmr.example|8|1",
 	"Recon:EC2/PortProbeUnprotectedPort|i-0a11c3e5f7a9b1c2d|port 80|2|1",
 	"Recon:EC2/PortProbeUnprotectedPort|i-0a11c3e5f7a9b1c2d|port 443|2|1",
 	"UnauthorizedAccess:EC2/SSHBruteForce|i-0c33e5a7b9d1f3a4b|198.51.100.140|5|2",
 	"Trojan:EC2/DNSDataExfiltration|i-0e55a7c9d1f3b5c6d|exfil-tunnel.example|8|2",
-	"UnauthorizedAccess:EC2/TorClient|i-0c99e1a3b5d7f9a0b|185.220.101.1|8|3",
+	"UnauthorizedAccess:EC2/TorClient|i-0c99e1a3b5d7f9a0b|185.220.101.1|8|4",
 	"Behavior:EC2/NetworkPortUnusual|i-0c99e1a3b5d7f9a0b|port 9001|5|1",
 }
 

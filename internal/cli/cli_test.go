@@ -704,7 +704,7 @@ sources:
 `, filepath.Join(dir, "data"), t.TempDir()))
 	r := picket(t, "check-config", "-c", cfg)
 	wantCode(t, r, cli.ExitOK)
-	if want := cfg + ": OK (store sqlite, 2 sources)\n"; r.stdout != want {
+	if want := cfg + ": OK (store sqlite, 2 sources, 0 threat lists)\n"; r.stdout != want {
 		t.Errorf("stdout = %q, want %q", r.stdout, want)
 	}
 }
@@ -1613,5 +1613,26 @@ func TestRunBadConfig(t *testing.T) {
 	wantCode(t, r, cli.ExitError)
 	if !strings.Contains(r.stderr, "missing.yaml: no such file") {
 		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}
+
+// check-config loads the threat lists: a missing one is a problem, a good
+// one is counted.
+func TestCheckConfigLoadsLists(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "good.txt"), "198.51.100.1\n203.0.113.0/24\nnot-an-entry!\n")
+	cfg := filepath.Join(dir, "picket.yaml")
+	writeFile(t, cfg, "intel:\n  lists:\n    - {name: good, kind: threat, format: txt, path: good.txt}\n    - {name: gone, kind: threat, format: txt, path: gone.txt}\n")
+	r := picket(t, "check-config", "-c", cfg)
+	wantCode(t, r, cli.ExitFindings)
+	if !strings.Contains(r.stdout, "list gone") || !strings.Contains(r.stdout, "threat list good: 2 entries, 1 bad lines") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	writeFile(t, cfg, "intel:\n  lists:\n    - {name: good, kind: threat, format: txt, path: good.txt}\n")
+	r = picket(t, "check-config", "-c", cfg)
+	wantCode(t, r, cli.ExitOK)
+	if !strings.Contains(r.stdout, "1 threat lists") {
+		t.Errorf("stdout:\n%s", r.stdout)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/picket-dev/picket/internal/bench"
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/finding"
+	"github.com/picket-dev/picket/internal/intel"
 	"github.com/picket-dev/picket/internal/report"
 	"github.com/picket-dev/picket/internal/source"
 )
@@ -41,7 +42,29 @@ func cmdRun(ctx context.Context, env Env, args []string) int {
 	return ExitOK
 }
 
-func cmdCheckConfig(_ context.Context, env Env, args []string) int {
+// checkLists loads the config's threat lists and reports each that fails
+// as a problem; lists with bad lines are mentioned on stdout.
+func checkLists(ctx context.Context, env Env, c *config.Config) error {
+	_, changes, _ := intel.Load(ctx, c.Intel, intel.Options{})
+	var ps config.Problems
+	for _, l := range changes.Lists {
+		if l.Err != nil {
+			ps = append(ps, config.Problem{Field: "intel.lists", Msg: fmt.Sprintf("list %s: %v", l.List, l.Err)})
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "threat list %s: %d entries", report.Escape(l.List), l.Entries)
+		if l.Bad > 0 {
+			fmt.Fprintf(env.Stdout, ", %d bad lines (first: %s)", l.Bad, report.Escape(l.BadLines[0].String()))
+		}
+		fmt.Fprintln(env.Stdout)
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+func cmdCheckConfig(ctx context.Context, env Env, args []string) int {
 	fs := newFlags(env, "check-config", "-c picket.yaml")
 	cfgPath := fs.String("c", "picket.yaml", "config file")
 	if _, err := parse(fs, args); err != nil {
@@ -52,11 +75,16 @@ func cmdCheckConfig(_ context.Context, env Env, args []string) int {
 		// Decoding problems and validation problems, reported together.
 		err = config.Merge(err, app.Validate(c))
 	}
+	if err == nil && len(c.Intel.Lists) > 0 {
+		// Load the threat lists too: a missing or unreadable list is a
+		// config problem, found now rather than by a warning in the log.
+		err = checkLists(ctx, env, c)
+	}
 	if err != nil {
 		printProblems(env.Stdout, *cfgPath, err)
 		return ExitFindings
 	}
-	fmt.Fprintf(env.Stdout, "%s: OK (store %s, %d sources)\n", *cfgPath, c.Store.Driver, len(c.Sources))
+	fmt.Fprintf(env.Stdout, "%s: OK (store %s, %d sources, %d threat lists)\n", *cfgPath, c.Store.Driver, len(c.Sources), len(c.Intel.Lists))
 	return ExitOK
 }
 

@@ -24,10 +24,18 @@ func Sniff(b []byte) string {
 	}
 	switch b[0] {
 	case '{', '[':
+		// Keys, not words: a CloudTrail record may mention query_name in a
+		// parameter, but only a query log has both keys (bare, or escaped in a
+		// CloudWatch Logs message).
+		ct := bytes.Contains(b, []byte(`"eventVersion"`)) || bytes.Contains(b, []byte(`\"eventVersion\"`))
+		dns := (bytes.Contains(b, []byte(`"query_name"`)) && bytes.Contains(b, []byte(`"query_timestamp"`))) ||
+			(bytes.Contains(b, []byte(`\"query_name\"`)) && bytes.Contains(b, []byte(`\"query_timestamp\"`)))
 		switch {
-		case bytes.Contains(b, []byte(`query_name`)):
+		case ct:
+			return "cloudtrail"
+		case dns:
 			return "dns"
-		case bytes.Contains(b, []byte(`"logEvents"`)) && !bytes.Contains(b, []byte(`eventVersion`)):
+		case bytes.Contains(b, []byte(`"logEvents"`)):
 			return "vpcflow"
 		}
 		return "cloudtrail"

@@ -86,18 +86,23 @@ type Resource struct {
 // not strings: detectors compare and look them up without allocating.
 // Fields a log format does not carry are zero (an invalid netip.Addr, "").
 type Network struct {
-	SrcAddr, DstAddr       netip.Addr
-	SrcPort, DstPort       uint16
-	Protocol               uint8 // IANA protocol number: 6 TCP, 17 UDP, 1 ICMP
-	Packets, Bytes         int64
-	Start, End             time.Time
-	Action                 string // ACCEPT or REJECT
-	LogStatus              string // OK, NODATA or SKIPDATA
-	InterfaceID            string // eni-…
-	InstanceID             string // i-… (flow log v3+)
+	SrcAddr, DstAddr netip.Addr
+	SrcPort, DstPort uint16
+	Protocol         uint8 // IANA protocol number: 6 TCP, 17 UDP, 1 ICMP
+	Packets, Bytes   int64
+	Start, End       time.Time
+	Action           string // ACCEPT or REJECT
+	LogStatus        string // OK, NODATA or SKIPDATA
+	InterfaceID      string // eni-…
+	InstanceID       string // i-… (flow log v3+)
+	// InstanceIDLogged says the record has an instance-id field: an empty
+	// InstanceID then means the interface belongs to no instance (a NAT
+	// gateway, a load balancer, a VPC endpoint).
+	InstanceIDLogged       bool
 	VPCID, SubnetID        string
 	Direction              string // ingress or egress (flow log v5), "" when not logged
-	TCPFlags               uint16 // OR of the flags seen (v3+)
+	TCPFlags               uint16 // OR of the flags seen (v3+): FIN 1, SYN 2, RST 4, SYN-ACK 18
+	TCPFlagsLogged         bool   // the record has a tcp-flags value (0 then means none were seen)
 	PktSrcAddr, PktDstAddr netip.Addr
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 )
@@ -19,7 +20,8 @@ const (
 	// KindTrusted entries are trusted: a match suppresses threat matches.
 	KindTrusted Kind = "trusted"
 	// KindTor entries are Tor exit (or relay) addresses. They are looked up
-	// with the threat lists; their category is always CategoryTor.
+	// with the threat lists; their category is always CategoryTor. A tor
+	// list cannot be in FormatHosts, which holds only domain names.
 	KindTor Kind = "tor"
 )
 
@@ -111,21 +113,45 @@ func ParseFormat(s string) (Format, bool) {
 // pick GuardDuty finding types (CryptoCurrency:EC2/BitcoinTool.B, Backdoor
 // C&CActivity.B, Trojan:EC2/DropPoint, Trojan:EC2/BlackholeTraffic,
 // UnauthorizedAccess:EC2/TorClient, …).
+//
+// The numeric values are stable: new categories are appended.
 type Category uint8
 
 // Categories. CategoryNone is the category of trusted entries.
 const (
 	CategoryNone Category = iota
+	// CategoryMalicious: known bad, nothing more specific said.
 	CategoryMalicious
+	// CategoryCryptomining: mining pools and miners' infrastructure.
 	CategoryCryptomining
+	// CategoryC2: command-and-control servers.
 	CategoryC2
+	// CategoryDropzone: drop points for stolen data.
 	CategoryDropzone
+	// CategoryBlackhole: sinkholes and blackholed addresses.
 	CategoryBlackhole
+	// CategoryTor: Tor nodes (the category of every tor list entry).
 	CategoryTor
+	// CategoryPhishing: phishing sites.
 	CategoryPhishing
+	// CategoryCryptocurrency: domains and addresses tied to cryptocurrency
+	// activity that are not mining pools: exchanges, wallets, coin sites,
+	// blockchain nodes.
+	CategoryCryptocurrency
+	// CategoryAbused: legitimate services commonly abused by malware: free
+	// and dynamic DNS, paste and file-sharing sites, free hosting, public-IP
+	// lookup services.
+	CategoryAbused
+	// CategorySuspicious: low-confidence reputation: anomalous or
+	// questionable, not known to be malicious.
+	CategorySuspicious
+	// CategoryDGA: domains known to come from a domain generation
+	// algorithm.
+	CategoryDGA
 )
 
-var categoryNames = [...]string{"", "malicious", "cryptomining", "c2", "dropzone", "blackhole", "tor", "phishing"}
+var categoryNames = [...]string{"", "malicious", "cryptomining", "c2", "dropzone", "blackhole", "tor", "phishing",
+	"cryptocurrency", "abused", "suspicious", "dga"}
 
 // String returns the category's config name ("" for CategoryNone).
 func (c Category) String() string {
@@ -139,13 +165,16 @@ func (c Category) String() string {
 func (c Category) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
 // ParseCategory returns the category named s (case-insensitive; "" is
-// CategoryNone).
+// CategoryNone). Besides the names it accepts a few aliases: c&c, cnc and
+// command-and-control (c2); mining, crypto_mining and crypto-mining
+// (cryptomining); droppoint, drop and exfiltration (dropzone).
+// "cryptocurrency" is its own category, not cryptomining.
 func ParseCategory(s string) (Category, bool) {
 	n := strings.ToLower(strings.TrimSpace(s))
 	switch n {
 	case "c&c", "cnc", "command-and-control":
 		return CategoryC2, true
-	case "mining", "cryptocurrency", "crypto_mining", "crypto-mining":
+	case "mining", "crypto_mining", "crypto-mining":
 		return CategoryCryptomining, true
 	case "droppoint", "drop", "exfiltration":
 		return CategoryDropzone, true
@@ -157,6 +186,8 @@ func ParseCategory(s string) (Category, bool) {
 	}
 	return 0, false
 }
+
+func categoryList() string { return strings.Join(categoryNames[1:], ", ") }
 
 // Config lists the intel lists. It is meant to sit in picket.yaml under
 // intel: {lists: [...]}.
@@ -182,13 +213,15 @@ type ListConfig struct {
 	URL string `yaml:"url"`
 	// Refresh is how often a URL is fetched again (default 1h).
 	Refresh time.Duration `yaml:"refresh"`
-	// Custom marks a list of your own (what GuardDuty calls an uploaded
-	// threat list, whose findings get ".Custom" types) rather than a public
-	// or commercial feed. Hits carry it.
+	// Custom marks a threat or tor list of your own (what GuardDuty calls
+	// an uploaded threat list, whose findings get ".Custom" types) rather
+	// than a public or commercial feed. Hits carry it. Not allowed on
+	// trusted lists, whose matches raise no findings.
 	Custom bool `yaml:"custom"`
 	// Category is the category of threat entries when the feed does not say
-	// (malicious, cryptomining, c2, dropzone, blackhole, tor, phishing).
-	// Default malicious; always tor for kind tor; unused for trusted lists.
+	// (malicious, cryptomining, c2, dropzone, blackhole, tor, phishing,
+	// cryptocurrency, abused, suspicious, dga; see Category). Default
+	// malicious; always tor for kind tor; unused for trusted lists.
 	Category string `yaml:"category"`
 }
 
@@ -228,10 +261,20 @@ func (c Config) Validate() error {
 		} else if !kindOK {
 			bad(i, l, "unknown kind %q (threat, trusted or tor)", l.Kind)
 		}
+		format, formatOK := ParseFormat(string(l.Format))
 		if l.Format == "" {
 			bad(i, l, "format is missing (%s)", formatNames())
-		} else if _, ok := ParseFormat(string(l.Format)); !ok {
+		} else if !formatOK {
 			bad(i, l, "unknown format %q (%s)", l.Format, formatNames())
+		}
+		if kind == KindTor && format == FormatHosts {
+			// A hosts file holds domain names (its addresses are where a
+			// blocker sends them), while a tor list is the addresses of Tor
+			// nodes: nothing in it would ever be a Tor node.
+			bad(i, l, "a tor list holds addresses of Tor nodes, and format hosts holds only domain names")
+		}
+		if l.Custom && kind == KindTrusted {
+			bad(i, l, "custom is not used for trusted lists (it picks the finding types of threat matches; trusted matches raise none)")
 		}
 		if strings.TrimSpace(l.Path) == "" && strings.TrimSpace(l.URL) == "" {
 			bad(i, l, "path is missing (or url)")
@@ -256,7 +299,7 @@ func (c Config) Validate() error {
 			cat, ok := ParseCategory(l.Category)
 			switch {
 			case !ok:
-				bad(i, l, "unknown category %q (%s)", l.Category, strings.Join(categoryNames[1:], ", "))
+				bad(i, l, "unknown category %q (%s)", l.Category, categoryList())
 			case kind == KindTrusted:
 				bad(i, l, "category is not used for trusted lists")
 			case kind == KindTor && cat != CategoryTor:
@@ -291,6 +334,17 @@ func (l ListConfig) normalized() (ListConfig, Category) {
 		cat = CategoryTor
 	}
 	return l, cat
+}
+
+// fileName is the base name of the list's file, or of its URL's path when
+// it has no Path: maltrail trails take their category from it.
+func (l ListConfig) fileName() string {
+	if l.Path == "" && l.URL != "" {
+		if u, err := url.Parse(l.URL); err == nil {
+			return path.Base(u.Path)
+		}
+	}
+	return path.Base(l.Path)
 }
 
 // source says where a list is read from, for logs.

@@ -27,6 +27,9 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		{Name: "refresh", Kind: KindThreat, Format: FormatTXT, Path: "g", Refresh: time.Hour}, // 14
 		{Name: " spaced", Kind: KindThreat, Format: FormatTXT, Path: "g"},                     // 15
 		{Name: "neg", Kind: KindThreat, Format: FormatTXT, URL: "https://x.example/l", Refresh: -time.Second},
+		{Name: "trustedcustom", Kind: KindTrusted, Format: FormatTXT, Path: "h", Custom: true}, // 17
+		{Name: "torhosts", Kind: KindTor, Format: "HOSTS", Path: "i"},                          // 18
+		{Name: "several", Kind: "Trusted", Format: FormatTXT, Path: "j", Custom: true, Category: "dga"},
 	}}
 	err := cfg.Validate()
 	if err == nil {
@@ -49,6 +52,10 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		"intel.lists[14] refresh: refresh is only used with url",
 		`intel.lists[15]  spaced: name " spaced" has leading or trailing spaces`,
 		"intel.lists[16] neg: refresh must not be negative",
+		"intel.lists[17] trustedcustom: custom is not used for trusted lists",
+		"intel.lists[18] torhosts: a tor list holds addresses of Tor nodes, and format hosts holds only domain names",
+		"intel.lists[19] several: custom is not used for trusted lists",
+		"intel.lists[19] several: category is not used for trusted lists",
 	}
 	got := strings.Split(err.Error(), "\n")
 	if len(got) != len(want) {
@@ -74,6 +81,17 @@ func TestValidateAcceptsGoodConfig(t *testing.T) {
 		{Name: "fe", Kind: KindThreat, Format: "FIRE_EYE", Path: "f"},
 		{Name: "tor", Kind: KindTor, Format: "tor-exits", URL: "https://check.torproject.org/torbulkexitlist", Category: "tor"},
 		{Name: "trusted", Kind: KindTrusted, Format: "txt", URL: "https://example.com/t.txt", Path: "t.txt", Refresh: time.Minute},
+		// Custom threat and tor lists, tor lists in address formats, and
+		// threat lists of every category are fine; so are hosts files of
+		// threats and of trusted names.
+		{Name: "custom", Kind: KindThreat, Format: "txt", Path: "g", Custom: true, Category: "dga"},
+		{Name: "customtor", Kind: KindTor, Format: "txt", Path: "h", Custom: true},
+		{Name: "tormaltrail", Kind: KindTor, Format: "maltrail", Path: "i"},
+		{Name: "torpp", Kind: KindTor, Format: "proof_point", Path: "j"},
+		{Name: "hosts", Kind: KindThreat, Format: "hosts", Path: "k", Category: "cryptocurrency"},
+		{Name: "trustedhosts", Kind: KindTrusted, Format: "hosts", Path: "l"},
+		{Name: "abused", Kind: KindThreat, Format: "txt", Path: "m", Category: "Abused"},
+		{Name: "suspicious", Kind: KindThreat, Format: "txt", Path: "n", Category: "suspicious"},
 	}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -146,7 +164,10 @@ func TestParseNames(t *testing.T) {
 	for in, want := range map[string]Category{
 		"": CategoryNone, "malicious": CategoryMalicious, "CryptoMining": CategoryCryptomining, "c2": CategoryC2,
 		"C&C": CategoryC2, "dropzone": CategoryDropzone, "blackhole": CategoryBlackhole, "tor": CategoryTor,
-		"phishing": CategoryPhishing,
+		"phishing": CategoryPhishing, "cryptocurrency": CategoryCryptocurrency, "Abused": CategoryAbused,
+		"suspicious": CategorySuspicious, "DGA": CategoryDGA,
+		// Mining aliases stay mining; "cryptocurrency" (above) is no longer one.
+		"mining": CategoryCryptomining, "crypto_mining": CategoryCryptomining, "crypto-mining": CategoryCryptomining,
 	} {
 		if got, ok := ParseCategory(in); got != want || !ok {
 			t.Errorf("ParseCategory(%q) = %v %v, want %v", in, got, ok, want)
@@ -165,5 +186,37 @@ func TestParseNames(t *testing.T) {
 	}
 	if b, _ := CategoryC2.MarshalText(); string(b) != "c2" || Category(99).String() != "category(99)" {
 		t.Errorf("category text: %s %s", b, Category(99))
+	}
+}
+
+// TestCategoryValuesStable pins the numeric values: categories are stored
+// in every entry's provenance and compared by detectors, so new ones are
+// appended.
+func TestCategoryValuesStable(t *testing.T) {
+	want := []struct {
+		c    Category
+		n    uint8
+		name string
+	}{
+		{CategoryNone, 0, ""}, {CategoryMalicious, 1, "malicious"}, {CategoryCryptomining, 2, "cryptomining"},
+		{CategoryC2, 3, "c2"}, {CategoryDropzone, 4, "dropzone"}, {CategoryBlackhole, 5, "blackhole"},
+		{CategoryTor, 6, "tor"}, {CategoryPhishing, 7, "phishing"}, {CategoryCryptocurrency, 8, "cryptocurrency"},
+		{CategoryAbused, 9, "abused"}, {CategorySuspicious, 10, "suspicious"}, {CategoryDGA, 11, "dga"},
+	}
+	if len(want) != len(categoryNames) {
+		t.Fatalf("%d categories, the test knows %d", len(categoryNames), len(want))
+	}
+	for _, w := range want {
+		if uint8(w.c) != w.n || w.c.String() != w.name {
+			t.Errorf("category %d %q, want %d %q", uint8(w.c), w.c, w.n, w.name)
+		}
+	}
+}
+
+func TestUnknownCategoryListsEveryCategory(t *testing.T) {
+	err := Config{Lists: []ListConfig{{Name: "x", Kind: KindThreat, Format: FormatTXT, Path: "x", Category: "spam"}}}.Validate()
+	want := "(malicious, cryptomining, c2, dropzone, blackhole, tor, phishing, cryptocurrency, abused, suspicious, dga)"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to list %s", err, want)
 	}
 }

@@ -7,20 +7,27 @@
 // A list (ListConfig) has a name, a kind (threat, trusted or tor), a format
 // and a local file; optionally an http(s) URL it is fetched from (with a
 // timeout, conditionally on its ETag or Last-Modified, every Refresh), in
-// which case the file is where the last good copy is kept. Formats are
-// GuardDuty's (TXT, STIX, OTX_CSV, ALIEN_VAULT, PROOF_POINT, FIRE_EYE) and
-// those of the open feeds Picket ships with (ipsum, hosts files, maltrail
-// trails, Tor exit lists); see Format. Bad lines are counted and the first
-// few reported with their line numbers; they never fail a load. An empty or
-// unreadable list is an error for that list only, and its last good version
-// stays in use.
+// which case the file is where the last good copy is kept. Trusted lists
+// must use https, and no list fetched over https follows a redirect to
+// plain http. Formats are GuardDuty's (TXT, STIX, OTX_CSV, ALIEN_VAULT,
+// PROOF_POINT, FIRE_EYE) and those of the open feeds Picket ships with
+// (ipsum, hosts files, maltrail trails, Tor exit lists); see Format. Bad
+// lines are counted and the first few reported with their line numbers;
+// they never fail a load. An empty or unreadable list is an error for that
+// list only, and its last good version stays in use.
 //
-// A threat entry has a Category (malicious, cryptomining, c2, dropzone,
-// blackhole, tor, phishing) that detectors use to pick GuardDuty finding
-// types. It comes from the feed when the feed says (a STIX indicator's
-// types and name, an AlienVault or OTX type or description, a Proofpoint
-// category number, a maltrail file name), else from the list's
-// configuration, else it is malicious; tor lists are always tor.
+// A threat entry has a Category that detectors use to pick GuardDuty
+// finding types: malicious, cryptomining (mining pools), c2, dropzone,
+// blackhole, tor, phishing, dga (domains from a domain generation
+// algorithm), and three weaker ones: cryptocurrency (exchanges, wallets and
+// other coin sites that are not mining pools), abused (legitimate services
+// malware leans on: free and dynamic DNS, paste sites, IP-lookup services)
+// and suspicious (low-confidence reputation). It comes from the feed when
+// the feed says (a STIX indicator's types and name, an AlienVault or OTX
+// type or description, a Proofpoint ET category number, a maltrail file
+// name), else from the list's configuration, else it is malicious; tor
+// lists are always tor. When a feed's words name several categories, the
+// most specific threat wins, and the weak three lose to any other.
 //
 // # Lookups
 //

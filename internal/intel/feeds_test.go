@@ -158,6 +158,14 @@ func TestRealFeeds(t *testing.T) {
 		{"x.pool.minergate.com", "maltrail/suspicious/crypto_mining.txt", CategoryCryptomining},
 		{"abc.onion", "maltrail/suspicious/onion.txt", CategoryTor},
 		{"letshack.ddns.net", "maltrail/c2-frameworks/sliver.txt", CategoryMalicious},
+		// Maltrail's suspicious trails: services malware abuses, and
+		// low-confidence ones.
+		{"x.ddns.net", "maltrail/suspicious/dynamic_domain.txt", CategoryAbused},
+		{"2ip.me", "maltrail/suspicious/ipinfo.txt", CategoryAbused},
+		{"bdns.at", "maltrail/suspicious/blockchain_dns.txt", CategoryAbused},
+		{"packetriot.net", "maltrail/suspicious/dns_tunneling_service.txt", CategoryAbused},
+		{"www.hide.me", "maltrail/suspicious/anonymous_web_proxy.txt", CategorySuspicious},
+		{"i2p-projekt.de", "maltrail/suspicious/i2p.txt", CategorySuspicious},
 	}
 	for _, c := range checks {
 		var h Hit

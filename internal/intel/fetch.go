@@ -110,6 +110,35 @@ func (s *Set) fetch(ctx context.Context, i int, cfg ListConfig, loaded bool, now
 	return readResult{data: data, cacheable: cfg.Path != "", commit: commit, commitStat: noop}, nil
 }
 
+// maxRedirects is Go's default limit, kept when the client has no
+// CheckRedirect of its own.
+const maxRedirects = 10
+
+// refuseDowngrade wraps a redirect policy (nil: Go's default, at most 10
+// redirects) so that a redirect from https to anything but https fails.
+// A list fetched over https must not end up fetched over plain http, where
+// anyone on the path can change it: widen a trusted list to hide their
+// activity, or empty a threat list.
+func refuseDowngrade(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != "https" {
+			for _, v := range via {
+				if v.URL.Scheme == "https" {
+					return fmt.Errorf("redirect from %s to %s refused: a list fetched over https must not be fetched over %s",
+						v.URL.Redacted(), req.URL.Redacted(), req.URL.Scheme)
+				}
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
+}
+
 func (s *Set) get(ctx context.Context, url string, conditional bool, st *sourceState) (data []byte, etag, lastMod string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
 	defer cancel()

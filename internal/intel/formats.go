@@ -88,18 +88,66 @@ func parseHosts(p *parseCtx) {
 	})
 }
 
+// maltrailCategories are the categories of maltrail trails (trails/static)
+// whose file names do not say it in words inferCategory knows. Most are in
+// maltrail's suspicious/ folder.
+var maltrailCategories = map[string]Category{
+	// Cryptocurrency sites: exchanges, wallets, coin sites.
+	"crypto_currencies": CategoryCryptocurrency,
+	// Legitimate services malware relies on: free dynamic DNS
+	// (duckdns.org, ddns.net), blockchain DNS (.bit, .bazar: names that
+	// cannot be taken down), free hosting and file sharing, public-IP
+	// lookup services malware calls to learn where it runs, DNS tunneling
+	// services.
+	"dynamic_domain":        CategoryAbused,
+	"blockchain_dns":        CategoryAbused,
+	"free_web_hosting":      CategoryAbused,
+	"freewebhost":           CategoryAbused,
+	"filesharing_service":   CategoryAbused,
+	"ipinfo":                CategoryAbused,
+	"dns_tunneling_service": CategoryAbused,
+	// Low-confidence: anonymizing proxies and networks (I2P is not Tor),
+	// parked, suspended and formerly bad domains.
+	"anonymous_web_proxy": CategorySuspicious,
+	"i2p":                 CategorySuspicious,
+	"parking_site":        CategorySuspicious,
+	"suspended_domain":    CategorySuspicious,
+	"bad_history":         CategorySuspicious,
+}
+
+// maltrailCategory is the category of a maltrail trail named name (a base
+// name, "xmrig_miner.txt"): from maltrailCategories, or from the words of
+// the name ("_" separates them). Besides the word "dga" (dga.txt,
+// dga_pykspa.txt), a later word starting with "dga" (banjori_dga.txt,
+// necurs_dga2.txt: *_dga*) says dga.
+func maltrailCategory(name string) Category {
+	base := strings.ToLower(strings.TrimSuffix(name, path.Ext(name)))
+	if c, ok := maltrailCategories[base]; ok {
+		return c
+	}
+	cat := inferCategory(strings.ReplaceAll(base, "_", " "))
+	if _, rest, ok := strings.Cut(base, "_"); ok && categoryRank(CategoryDGA) > categoryRank(cat) {
+		for _, w := range strings.Split(rest, "_") {
+			if strings.HasPrefix(w, "dga") {
+				cat = CategoryDGA
+			}
+		}
+	}
+	return cat
+}
+
 // parseMaltrail reads a maltrail static trail. Entries are domains, IPs,
 // "ip:port" (the port is dropped: the address is matched on every port),
 // CIDRs, and URLs. A URL trail with a path ("evil.example/gate.php",
 // "http://1.2.3.4/x.exe", "/wp-admin/x.php") names that path only — often
 // on a shared or compromised host — so it is skipped rather than widened to
 // the host. A leading dot (".onion") means the suffix, as every domain
-// entry matches its subdomains anyway.
+// entry matches its subdomains anyway. The category comes from the file
+// name (see maltrailCategory).
 func parseMaltrail(p *parseCtx) {
-	base := strings.TrimSuffix(path.Base(p.name), path.Ext(p.name))
 	cat := CategoryNone
 	if p.name != "" {
-		cat = inferCategory(strings.ReplaceAll(base, "_", " "))
+		cat = maltrailCategory(path.Base(p.name))
 	}
 	eachLine(p.data, func(n int, line string) {
 		s := cutComment(line)
@@ -209,18 +257,53 @@ func parseAlienVault(p *parseCtx) {
 	})
 }
 
-// proofpointCategories maps ET Intelligence (IQRisk) category numbers to
-// categories; the others are malicious.
+// proofpointCategories maps ET Intelligence (IQRisk) category numbers, as
+// in ET's categories.txt, to categories; numbers not listed are malicious.
+// ET's reputation lists mix outright threats with "policy" categories that
+// describe a host rather than accuse it; those are abused (legitimate
+// services malware leans on) or suspicious (everything else that does not
+// by itself say threat), never malicious.
 var proofpointCategories = map[int]Category{
-	1:  CategoryC2,           // CnC
-	4:  CategoryDropzone,     // Drop
-	5:  CategoryC2,           // SpywareCnC
-	10: CategoryTor,          // TorNode
-	29: CategoryBlackhole,    // Blackhole
-	31: CategoryC2,           // P2PCnC
-	37: CategoryC2,           // Mobile_CnC
-	38: CategoryC2,           // Mobile_Spyware_CnC
-	40: CategoryCryptomining, // Bitcoin_Related
+	1:  CategoryC2,         // CnC
+	2:  CategoryMalicious,  // Bot
+	3:  CategoryMalicious,  // Spam
+	4:  CategoryDropzone,   // Drop
+	5:  CategoryC2,         // SpywareCnC
+	6:  CategorySuspicious, // OnlineGaming: questionable gaming site
+	7:  CategoryMalicious,  // DriveBySrc
+	9:  CategorySuspicious, // ChatServer (policy)
+	10: CategoryTor,        // TorNode
+	13: CategoryMalicious,  // Compromised
+	15: CategorySuspicious, // P2P node
+	16: CategorySuspicious, // Proxy
+	17: CategoryAbused,     // IPCheck: what-is-my-IP services malware calls
+	19: CategorySuspicious, // Utility: known good public utility; the weakest category there is
+	20: CategorySuspicious, // DDoSTarget: a victim, not an attacker
+	21: CategoryMalicious,  // Scanner
+	23: CategoryMalicious,  // Brute_Forcer
+	24: CategoryMalicious,  // FakeAV
+	25: CategoryAbused,     // DynDNS: dynamic DNS names
+	26: CategorySuspicious, // Undesirable but not illegal
+	27: CategoryAbused,     // AbusedTLD: abused or free TLDs
+	28: CategorySuspicious, // SelfSignedSSL
+	29: CategoryBlackhole,  // Blackhole
+	30: CategoryAbused,     // RemoteAccessService: GoToMyPC and the like
+	31: CategoryC2,         // P2PCnC
+	33: CategorySuspicious, // Parking
+	34: CategorySuspicious, // VPN
+	35: CategoryMalicious,  // EXE_Source
+	37: CategoryC2,         // Mobile_CnC
+	38: CategoryC2,         // Mobile_Spyware_CnC
+	39: CategorySuspicious, // Skype_SuperNode
+	// Bitcoin_Related is cryptocurrency, not cryptomining: the category
+	// covers whatever relates to Bitcoin (pools, but also exchanges,
+	// wallets, nodes, coin sites), so it does not say that an entry is a
+	// mining pool, and calling an exchange one would raise a mining finding
+	// for someone checking a price. Feeds that do say mining (a "mining
+	// pool" description, maltrail's crypto_mining trail) still give
+	// cryptomining.
+	40: CategoryCryptocurrency, // Bitcoin_Related
+	41: CategoryMalicious,      // DDoSAttacker
 }
 
 // parseProofPoint reads Proofpoint ET Intelligence lists: the plain IP

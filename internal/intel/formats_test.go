@@ -141,7 +141,7 @@ func TestParseFormats(t *testing.T) {
 		format: "PROOF_POINT",
 		entries: []wantEntry{
 			{2, "192.0.2.10", "192.0.2.10", CategoryC2},
-			{3, "192.0.2.11", "192.0.2.11", CategoryCryptomining},
+			{3, "192.0.2.11", "192.0.2.11", CategoryCryptocurrency}, // Bitcoin_Related
 			{4, "192.0.2.12", "192.0.2.12", mal},
 			{5, "192.0.2.13", "192.0.2.13", CategoryBlackhole},
 		},
@@ -151,7 +151,7 @@ func TestParseFormats(t *testing.T) {
 		format: FormatProofPoint,
 		entries: []wantEntry{
 			{2, "evil.example", "evil.example", CategoryC2},
-			{3, "dyn.example", "*.dyn.example", mal},
+			{3, "dyn.example", "*.dyn.example", CategoryAbused}, // DynDNS
 		},
 	}, {
 		file:   "proofpoint-compromised-ips.txt",
@@ -428,6 +428,31 @@ func TestInferCategory(t *testing.T) {
 		{[]string{"phishing"}, CategoryPhishing},
 		{[]string{"Blackhole"}, CategoryBlackhole},
 		{[]string{"exfiltration drop"}, CategoryDropzone},
+		// STIX indicator types (2.1 indicator_types, 2.0 labels).
+		{[]string{"anomalous-activity"}, CategorySuspicious},
+		{[]string{"anonymization"}, CategorySuspicious},
+		{[]string{"benign"}, CategorySuspicious},
+		{[]string{"compromised"}, CategoryMalicious},
+		{[]string{"malicious-activity"}, CategoryMalicious},
+		{[]string{"attribution", "unknown"}, CategoryNone},
+		{[]string{"anonymization", "Tor exit relay"}, CategoryTor},
+		// The strong verdict wins over the weak ones.
+		{[]string{"compromised", "anomalous-activity"}, CategoryMalicious},
+		{[]string{"malicious-activity", "Bitcoin wallet"}, CategoryMalicious},
+		{[]string{"Suspicious", "abused"}, CategoryAbused},
+		{[]string{"suspicious cryptocurrency exchange"}, CategoryCryptocurrency},
+		// Cryptocurrency is not mining, but mining is mining.
+		{[]string{"Bitcoin"}, CategoryCryptocurrency},
+		{[]string{"cryptocurrency"}, CategoryCryptocurrency},
+		{[]string{"Bitcoin mining pool"}, CategoryCryptomining},
+		{[]string{"crypto ransomware"}, CategoryNone},
+		// Abused services and DGAs.
+		{[]string{"DDNS host"}, CategoryAbused},
+		{[]string{"payload on pastebin"}, CategoryAbused},
+		{[]string{"AbusedTLD"}, CategoryAbused},
+		{[]string{"Necurs DGA"}, CategoryDGA},
+		{[]string{"malware", "domain generation algorithm"}, CategoryDGA},
+		{[]string{"DGA C2"}, CategoryC2},
 		{nil, CategoryNone},
 	}
 	for _, tt := range tests {
@@ -435,4 +460,99 @@ func TestInferCategory(t *testing.T) {
 			t.Errorf("inferCategory(%q) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
+}
+
+func TestMaltrailCategory(t *testing.T) {
+	for name, want := range map[string]Category{
+		"xmrig_miner.txt":           CategoryCryptomining,
+		"crypto_mining.txt":         CategoryCryptomining,
+		"crypto_currencies.txt":     CategoryCryptocurrency,
+		"dynamic_domain.txt":        CategoryAbused,
+		"blockchain_dns.txt":        CategoryAbused,
+		"ipinfo.txt":                CategoryAbused,
+		"dns_tunneling_service.txt": CategoryAbused,
+		"free_web_hosting.txt":      CategoryAbused,
+		"anonymous_web_proxy.txt":   CategorySuspicious,
+		"i2p.txt":                   CategorySuspicious,
+		"parking_site.txt":          CategorySuspicious,
+		"onion.txt":                 CategoryTor,
+		"banjori_dga.txt":           CategoryDGA,
+		"Necurs_DGA2.txt":           CategoryDGA,
+		"dga.txt":                   CategoryDGA,
+		"dga_pykspa.txt":            CategoryDGA,
+		"sliver.txt":                CategoryNone,
+		"dgarbage.txt":              CategoryNone, // one word, not *_dga*
+		"tofsee_dgadomains.txt":     CategoryDGA,
+		"cobalt_dga.txt":            CategoryDGA,
+		"xmrig_miner_dga.txt":       CategoryCryptomining,
+		"phishing.txt":              CategoryPhishing,
+		"malicious_proxy.txt":       CategoryMalicious,
+	} {
+		if got := maltrailCategory(name); got != want {
+			t.Errorf("maltrailCategory(%q) = %v, want %v", name, got, want)
+		}
+	}
+	// The category reaches the entries.
+	res, err := Parse([]byte("evil.example\n"), ParseOptions{Format: FormatMaltrail, Name: "banjori_dga.txt"})
+	if err != nil || len(res.Entries) != 1 || res.Entries[0].Category != CategoryDGA {
+		t.Fatalf("banjori_dga.txt: %+v %v", res.Entries, err)
+	}
+}
+
+// TestParseFeedCategories checks the categories the new feed mappings give:
+// Proofpoint ET category numbers and STIX indicator types.
+func TestParseFeedCategories(t *testing.T) {
+	pp := lines(
+		"ip,category,score,first_seen,last_seen,ports (|)",
+		"192.0.2.1,40,90,2024-01-02,2024-02-03,",  // Bitcoin_Related
+		"192.0.2.2,25,90,2024-01-02,2024-02-03,",  // DynDNS
+		"192.0.2.3,17,90,2024-01-02,2024-02-03,",  // IPCheck
+		"192.0.2.4,27,90,2024-01-02,2024-02-03,",  // AbusedTLD
+		"192.0.2.5,26,90,2024-01-02,2024-02-03,",  // Undesirable
+		"192.0.2.6,19,90,2024-01-02,2024-02-03,",  // Utility
+		"192.0.2.7,13,90,2024-01-02,2024-02-03,",  // Compromised
+		"192.0.2.8,2,90,2024-01-02,2024-02-03,",   // Bot
+		"192.0.2.9,200,90,2024-01-02,2024-02-03,", // not an ET category: malicious
+		"192.0.2.10,10,90,2024-01-02,2024-02-03,", // TorNode
+	)
+	res, err := Parse([]byte(pp), ParseOptions{Format: FormatProofPoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkParse(t, res, []wantEntry{
+		{2, "192.0.2.1", "192.0.2.1", CategoryCryptocurrency},
+		{3, "192.0.2.2", "192.0.2.2", CategoryAbused},
+		{4, "192.0.2.3", "192.0.2.3", CategoryAbused},
+		{5, "192.0.2.4", "192.0.2.4", CategoryAbused},
+		{6, "192.0.2.5", "192.0.2.5", CategorySuspicious},
+		{7, "192.0.2.6", "192.0.2.6", CategorySuspicious},
+		{8, "192.0.2.7", "192.0.2.7", CategoryMalicious},
+		{9, "192.0.2.8", "192.0.2.8", CategoryMalicious},
+		{10, "192.0.2.9", "192.0.2.9", CategoryMalicious},
+		{11, "192.0.2.10", "192.0.2.10", CategoryTor},
+	}, nil, nil)
+
+	stix := `{"type": "bundle", "objects": [
+{"type": "indicator", "indicator_types": ["anomalous-activity"],
+ "pattern": "[ipv4-addr:value = '198.51.100.1']"},
+{"type": "indicator", "indicator_types": ["compromised"],
+ "pattern": "[ipv4-addr:value = '198.51.100.2']"},
+{"type": "indicator", "labels": ["anonymization"],
+ "pattern": "[ipv4-addr:value = '198.51.100.3']"},
+{"type": "indicator", "indicator_types": ["malicious-activity"], "name": "Necurs DGA domains",
+ "pattern": "[domain-name:value = 'qwkjhe.example']"},
+{"type": "indicator", "indicator_types": ["unknown"], "name": "Cryptocurrency exchange",
+ "pattern": "[domain-name:value = 'coins.example']"}
+]}`
+	res, err = Parse([]byte(stix), ParseOptions{Format: FormatSTIX, Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkParse(t, res, []wantEntry{
+		{3, "198.51.100.1", "ipv4-addr:value = '198.51.100.1'", CategorySuspicious},
+		{5, "198.51.100.2", "ipv4-addr:value = '198.51.100.2'", CategoryMalicious},
+		{7, "198.51.100.3", "ipv4-addr:value = '198.51.100.3'", CategorySuspicious},
+		{9, "qwkjhe.example", "domain-name:value = 'qwkjhe.example'", CategoryDGA},
+		{11, "coins.example", "domain-name:value = 'coins.example'", CategoryCryptocurrency},
+	}, nil, nil)
 }

@@ -46,7 +46,7 @@ func checkParsed(t *testing.T, format Format, data []byte) {
 		if format != FormatSTIX && !strings.Contains(content, e.Raw) {
 			t.Fatalf("entry %+v: raw text not in the input", e)
 		}
-		if e.Category > CategoryPhishing {
+		if int(e.Category) >= len(categoryNames) {
 			t.Fatalf("entry %+v: bad category", e)
 		}
 		if e.IsDomain() == e.Prefix.IsValid() {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/netip"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -99,7 +98,7 @@ func buildList(cfg ListConfig, li int, data []byte, lists []*listData, h hasher,
 	// Most formats give at most one entry per line.
 	l.prov = make([]prov, 0, min(strings.Count(content, "\n")+1, MaxListEntries))
 	b := &builder{l: l, lists: lists, h: h, defCat: defCat, now: uint32(max(now.Unix(), 0))}
-	if err := parseContent(content, cfg.Format, path.Base(cfg.Path), now, b); err != nil {
+	if err := parseContent(content, cfg.Format, cfg.fileName(), now, b); err != nil {
 		return nil, err
 	}
 	if b.full {

@@ -27,7 +27,8 @@ const MaxReportedLines = 10
 type ParseOptions struct {
 	Format Format
 	// Name is the file's base name. Maltrail trails take their category
-	// from it (xmrig_miner.txt → cryptomining).
+	// from it (xmrig_miner.txt → cryptomining, banjori_dga.txt → dga,
+	// dynamic_domain.txt → abused; see parseMaltrail).
 	Name string
 	// Now is compared with STIX indicators' valid_until. Zero means
 	// time.Now().
@@ -232,60 +233,109 @@ func splitCSV(line string, dst []string) ([]string, bool) {
 	}
 }
 
+// categoryRank orders categories for inferCategory: when a feed's words
+// name several, the highest wins. Specific threats come first (a "Tor C2"
+// or a "malicious-activity" "cryptominer pool" is C2 or mining), then DGA
+// (a DGA domain is a definite, specific malware indicator), tor and
+// malicious; the three weak categories come last, so that a feed's
+// explicit "malicious" or "compromised" is never watered down by a
+// word that only says "cryptocurrency", "abused" or "suspicious".
+func categoryRank(c Category) int {
+	switch c {
+	case CategoryC2:
+		return 11
+	case CategoryCryptomining:
+		return 10
+	case CategoryDropzone:
+		return 9
+	case CategoryBlackhole:
+		return 8
+	case CategoryPhishing:
+		return 7
+	case CategoryDGA:
+		return 6
+	case CategoryTor:
+		return 5
+	case CategoryMalicious:
+		return 4
+	case CategoryCryptocurrency:
+		return 3
+	case CategoryAbused:
+		return 2
+	case CategorySuspicious:
+		return 1
+	}
+	return 0
+}
+
+// categoryWords are the words inferCategory knows. STIX's indicator-type
+// vocabulary is among them: malicious-activity and compromised are
+// malicious; anomalous-activity ("may not necessarily be malicious"),
+// anonymization (proxies, VPNs, Tor: a tor word still makes it tor) and
+// benign ("not suspicious or malicious in and of itself") are suspicious;
+// attribution and unknown say nothing. Words are deliberately narrow:
+// "crypto" alone (crypto ransomware), "wallet", "exchange" or "proxy" would
+// misfile too much free text.
+var categoryWords = map[string]Category{
+	"c2": CategoryC2, "cnc": CategoryC2, "botnetcc": CategoryC2, "c2server": CategoryC2,
+	"spywarecnc": CategoryC2, "p2pcnc": CategoryC2,
+
+	"miner": CategoryCryptomining, "miners": CategoryCryptomining, "mining": CategoryCryptomining,
+	"cryptomining": CategoryCryptomining, "coinminer": CategoryCryptomining, "cryptominer": CategoryCryptomining,
+	"coinmining": CategoryCryptomining, "xmrig": CategoryCryptomining, "cryptojacking": CategoryCryptomining,
+
+	"drop": CategoryDropzone, "dropzone": CategoryDropzone, "droppoint": CategoryDropzone,
+	"exfil": CategoryDropzone, "exfiltration": CategoryDropzone,
+
+	"blackhole": CategoryBlackhole,
+
+	"phishing": CategoryPhishing, "phish": CategoryPhishing,
+
+	"tor": CategoryTor, "tornode": CategoryTor, "torexit": CategoryTor, "onion": CategoryTor,
+
+	"malicious": CategoryMalicious, "malware": CategoryMalicious, "bad": CategoryMalicious,
+	"compromised": CategoryMalicious,
+
+	"cryptocurrency": CategoryCryptocurrency, "cryptocurrencies": CategoryCryptocurrency,
+	"bitcoin": CategoryCryptocurrency,
+
+	"abused": CategoryAbused, "abusedtld": CategoryAbused, "ddns": CategoryAbused, "dyndns": CategoryAbused,
+	"pastebin": CategoryAbused, "ipcheck": CategoryAbused,
+
+	"suspicious": CategorySuspicious, "anomalous": CategorySuspicious, "anonymization": CategorySuspicious,
+	"benign": CategorySuspicious,
+
+	"dga": CategoryDGA, "dgas": CategoryDGA,
+}
+
 // inferCategory reads a category from words a feed uses (indicator types,
 // labels, threat type names, file names): "C&C", "cnc", "c2" → c2; "miner",
 // "mining" → cryptomining; "drop", "exfil" → dropzone; "blackhole";
-// "phishing"; "tor", "onion" → tor; "malicious", "malware" → malicious. It
-// returns CategoryNone when no word is known.
+// "phishing"; "dga", "domain generation algorithm" → dga; "tor", "onion" →
+// tor; "malicious", "malware", "compromised" → malicious; "cryptocurrency",
+// "bitcoin" → cryptocurrency; "abused", "ddns", "pastebin" → abused;
+// "suspicious", "anomalous", "anonymization", "benign" → suspicious (see
+// categoryWords). When several are named, categoryRank picks. It returns
+// CategoryNone when no word is known.
 func inferCategory(texts ...string) Category {
 	best := CategoryNone
-	rank := func(c Category) int {
-		switch c {
-		case CategoryC2:
-			return 7
-		case CategoryCryptomining:
-			return 6
-		case CategoryDropzone:
-			return 5
-		case CategoryBlackhole:
-			return 4
-		case CategoryPhishing:
-			return 3
-		case CategoryTor:
-			return 2
-		case CategoryMalicious:
-			return 1
-		}
-		return 0
-	}
 	for _, t := range texts {
 		t = strings.ToLower(t)
 		if strings.Contains(t, "c&c") || strings.Contains(t, "command and control") ||
 			strings.Contains(t, "command-and-control") || strings.Contains(t, "command_and_control") {
 			return CategoryC2
 		}
+		if strings.Contains(t, "domain generation algorithm") || strings.Contains(t, "domain-generation-algorithm") ||
+			strings.Contains(t, "domain_generation_algorithm") {
+			if categoryRank(CategoryDGA) > categoryRank(best) {
+				best = CategoryDGA
+			}
+		}
 		words := strings.FieldsFunc(t, func(r rune) bool {
 			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
 		})
 		for _, w := range words {
-			c := CategoryNone
-			switch w {
-			case "c2", "cnc", "botnetcc", "c2server", "spywarecnc", "p2pcnc":
-				c = CategoryC2
-			case "miner", "miners", "mining", "cryptomining", "coinminer", "cryptominer", "coinmining", "xmrig", "cryptojacking":
-				c = CategoryCryptomining
-			case "drop", "dropzone", "droppoint", "exfil", "exfiltration":
-				c = CategoryDropzone
-			case "blackhole":
-				c = CategoryBlackhole
-			case "phishing", "phish":
-				c = CategoryPhishing
-			case "tor", "tornode", "torexit", "onion":
-				c = CategoryTor
-			case "malicious", "malware", "bad":
-				c = CategoryMalicious
-			}
-			if rank(c) > rank(best) {
+			if c := categoryWords[w]; categoryRank(c) > categoryRank(best) {
 				best = c
 			}
 		}

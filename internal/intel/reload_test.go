@@ -133,7 +133,7 @@ func TestReloadReportsTrustedWidening(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ch.Lists) != 2 || !ch.Lists[1].Initial || ch.Lists[1].Added != 2 || len(ch.TrustedAdded) != 0 || ch.TrustedWidened() {
+	if len(ch.Lists) != 2 || !ch.Lists[1].Initial || ch.Lists[1].Added != 2 || len(ch.TrustedAdded) != 0 {
 		t.Fatalf("initial load: %+v", ch)
 	}
 	if _, ok := s.LookupIP(netip.MustParseAddr("198.51.100.7")); !ok {
@@ -147,7 +147,7 @@ func TestReloadReportsTrustedWidening(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ch.TrustedWidened() || len(ch.Lists) != 1 || ch.Lists[0].List != "trusted" || ch.Lists[0].Added != 2 || ch.Lists[0].Removed != 1 {
+	if len(ch.TrustedAdded) == 0 || len(ch.Lists) != 1 || ch.Lists[0].List != "trusted" || ch.Lists[0].Added != 2 || ch.Lists[0].Removed != 1 {
 		t.Fatalf("changes: %+v", ch)
 	}
 	var added, removed []string
@@ -437,41 +437,6 @@ func TestURLList(t *testing.T) {
 	}
 }
 
-func TestWatch(t *testing.T) {
-	dir := t.TempDir()
-	cfg := listConfigs(t, dir, []memList{{name: "threat", kind: KindThreat, content: "192.0.2.1\n"}})
-	s, _, err := Load(context.Background(), cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	got := make(chan Changes, 10)
-	done := make(chan error, 1)
-	go func() {
-		done <- s.Watch(ctx, 5*time.Millisecond, func(ch Changes, err error) {
-			if err == nil {
-				got <- ch
-			}
-		})
-	}()
-	writeFile(t, cfg.Lists[0].Path, "192.0.2.1\n192.0.2.9\n")
-	select {
-	case ch := <-got:
-		if len(ch.Lists) != 1 || ch.Lists[0].Added != 1 {
-			t.Errorf("changes: %+v", ch)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no change reported")
-	}
-	if _, ok := s.LookupIP(netip.MustParseAddr("192.0.2.9")); !ok {
-		t.Error("watched change not applied")
-	}
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("Watch returned %v", err)
-	}
-}
-
 func TestListsStatus(t *testing.T) {
 	s := loadLists(t, testNow, memList{name: "a", kind: KindThreat, content: "192.0.2.1\n192.0.2.1\nbad line\n"})
 	st := s.Lists()
@@ -502,7 +467,7 @@ func TestReloadTrustedListAppearingLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ch.TrustedWidened() || len(ch.TrustedAdded) != 2 || !ch.Lists[0].Initial || ch.Lists[0].Added != 2 {
+	if len(ch.TrustedAdded) != 2 || !ch.Lists[0].Initial || ch.Lists[0].Added != 2 {
 		t.Fatalf("changes: %+v", ch)
 	}
 	if _, ok := s.LookupIP(netip.MustParseAddr("192.0.2.1")); ok {

@@ -20,7 +20,9 @@ import (
 type Options struct {
 	// Logger receives what changed on every reload. Nil discards.
 	Logger *slog.Logger
-	// Client fetches URL lists. Nil means a client with FetchTimeout.
+	// Client fetches URL lists. Nil means a client with FetchTimeout. The
+	// Set uses a copy whose redirect policy refuses redirects from https
+	// to plain http (and then applies the client's own CheckRedirect).
 	Client *http.Client
 	// FetchTimeout bounds one fetch of a URL list (default 30s).
 	FetchTimeout time.Duration
@@ -95,6 +97,9 @@ func New(cfg Config, opts Options) (*Set, error) {
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: opts.FetchTimeout}
 	}
+	client := *opts.Client
+	client.CheckRedirect = refuseDowngrade(client.CheckRedirect)
+	opts.Client = &client
 	if opts.MaxSize <= 0 {
 		opts.MaxSize = 256 << 20
 	}
@@ -287,10 +292,6 @@ func (c Changes) Changed() bool {
 	}
 	return false
 }
-
-// TrustedWidened says whether the reload added entries to a trusted list
-// (see TrustedAdded).
-func (c Changes) TrustedWidened() bool { return len(c.TrustedAdded) > 0 }
 
 // ListChange is what a reload did to one list.
 type ListChange struct {
@@ -567,26 +568,4 @@ func buildSide(lists []*listData, kind Kind, h hasher) side {
 		sd.dom = t
 	}
 	return sd
-}
-
-// Watch calls Reload every interval until ctx is done, and fn (if not nil)
-// after each reload that changed something or failed. It returns
-// ctx.Err().
-func (s *Set) Watch(ctx context.Context, interval time.Duration, fn func(Changes, error)) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-		ch, err := s.Reload(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if fn != nil && (len(ch.Lists) > 0 || err != nil) {
-			fn(ch, err)
-		}
-	}
 }

@@ -146,6 +146,9 @@ func midHeader(b []byte) bool {
 // setField parses the field of kind k starting at b[i] into e and returns
 // the index just past it.
 func setField(k kind, b []byte, i int, e *event.Event, m *addrMemo) (int, errCode) {
+	if k == kInstance {
+		e.Net.InstanceIDLogged = true // "-" then says the interface is not an instance's
+	}
 	if b[i] == '-' && (i+1 == len(b) || sep[b[i+1]]) {
 		return i + 1, eNone // missing
 	}
@@ -188,6 +191,7 @@ func setField(k kind, b []byte, i int, e *event.Event, m *addrMemo) (int, errCod
 	case kPktDstAddr:
 		return m.addr(b, i, &n.PktDstAddr)
 	case kTCPFlags:
+		n.TCPFlagsLogged = true
 		return parseU16(b, i, &n.TCPFlags)
 	}
 	j := tokenEnd(b, i)

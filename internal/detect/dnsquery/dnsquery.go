@@ -32,6 +32,10 @@ type Config struct {
 	// ExfilMinLength: the part of a name before its registered domain must
 	// be at least this long to carry data. Default 30.
 	ExfilMinLength int `yaml:"exfil_min_length"`
+	// ExfilIgnoreDomains are registered domains whose long generated names
+	// are services (AWS's endpoint and resource names), not tunnels.
+	// Default DefaultExfilIgnoreDomains; set your own to replace them.
+	ExfilIgnoreDomains []string `yaml:"exfil_ignore_domains"`
 	// DGADomains: distinct random-looking domains that do not exist
 	// (NXDOMAIN) queried by one instance within Window
 	// (Trojan:EC2/DGADomainRequest.B). Default 10.
@@ -50,7 +54,15 @@ const (
 	maxDistinct           = state.SetCap
 )
 
+// DefaultExfilIgnoreDomains are AWS's domains, where generated names
+// (EKS endpoints, VPC endpoints, load balancers, buckets) are ordinary.
+var DefaultExfilIgnoreDomains = []string{"amazonaws.com", "amazonaws.com.cn", "api.aws", "on.aws", "aws.dev",
+	"cloudfront.net", "awsglobalaccelerator.com", "amazon.com", "awsapps.com", "amazoncognito.com", "lambda-url.on.aws"}
+
 func (c Config) withDefaults() Config {
+	if c.ExfilIgnoreDomains == nil {
+		c.ExfilIgnoreDomains = DefaultExfilIgnoreDomains
+	}
 	if c.Window == 0 {
 		c.Window = DefaultWindow
 	}
@@ -78,6 +90,9 @@ func (c Config) Validate() error {
 	if c.ExfilNames > maxDistinct || c.DGADomains > maxDistinct {
 		errs = append(errs, fmt.Errorf("exfil_names and dga_domains: at most %d", maxDistinct))
 	}
+	if c.ExfilMinLength < 0 {
+		errs = append(errs, errors.New("exfil_min_length must not be negative (turn the finding off with exfil_names: -1)"))
+	}
 	if c.MaxEntities < 0 {
 		errs = append(errs, errors.New("max_entities must not be negative"))
 	}
@@ -98,60 +113,37 @@ var dnsKinds = []event.Kind{event.KindDNS}
 type source uint64
 
 func sourceOf(e *event.Event) source {
-	h := uint64(14695981039346656037)
-	mix := func(b byte) {
-		h ^= uint64(b)
-		h *= 1099511628211
-	}
 	if id := e.DNS.InstanceID; id != "" {
-		for i := 0; i < len(id); i++ {
-			mix(id[i])
-		}
-		return source(h)
+		return source(state.HashID(id))
 	}
-	if e.DNS.SrcAddr.IsValid() {
-		for _, b := range state.AddrKey(e.DNS.SrcAddr) {
-			mix(b)
-		}
-	}
-	return source(h)
+	return source(state.HashAddr64(state.AddrKey(e.DNS.SrcAddr)))
 }
 
-// window is tumbling-window bookkeeping: counting starts at the first
-// event and restarts once the window has passed.
-type window struct {
-	start  int64
-	raised bool
-}
-
-func (w *window) roll(fresh bool, t time.Time, d time.Duration) bool {
-	n := t.UnixNano()
-	if fresh || n-w.start > int64(d) || n < w.start-int64(d) {
-		w.start, w.raised = n, false
-		return true
-	}
-	return false
-}
-
+// counted is a sliding distinct count and a once-per-window throttle.
 type counted struct {
-	window
-	set state.Hashes
+	state.Sliding
+	raised state.Throttle
 }
 
 // ---- Trojan:EC2/DNSDataExfiltration ----
 
 type exfil struct {
-	cfg Config
-	t   *state.Table[exfilKey, counted]
+	cfg    Config
+	t      *state.Table[exfilKey, counted]
+	ignore map[string]bool // registered domains whose long names are services, not tunnels
 }
 
 type exfilKey struct {
 	src    source
-	domain uint32 // hash of the registered domain
+	domain uint32 // 32-bit hash of the registered domain
 }
 
 func newExfil(c Config) *exfil {
-	return &exfil{cfg: c, t: state.New[exfilKey, counted](c.MaxEntities, c.Window)}
+	ig := map[string]bool{}
+	for _, d := range c.ExfilIgnoreDomains {
+		ig[strings.ToLower(strings.TrimSuffix(d, "."))] = true
+	}
+	return &exfil{cfg: c, t: state.New[exfilKey, counted](c.MaxEntities, c.Window), ignore: ig}
 }
 
 func (d *exfil) Info() detect.Info {
@@ -170,28 +162,23 @@ func (d *exfil) Detect(_ context.Context, e *event.Event, out []finding.Finding)
 	}
 	name := trimDot(e.DNS.Query)
 	reg := RegisteredDomain(name)
-	if len(name)-len(reg)-1 < d.cfg.ExfilMinLength {
+	cut := len(name) - len(reg) - 1
+	if cut < max(d.cfg.ExfilMinLength, 1) || d.ignore[lower(reg)] {
 		return out
 	}
-	sub := name[:len(name)-len(reg)-1]
-	if !dataLike(sub) {
+	if !dataLike(name[:cut]) {
 		return out
 	}
-	st, fresh := d.t.Get(exfilKey{sourceOf(e), state.HashString(lower(reg))}, e.Time)
-	if st.roll(fresh, e.Time, d.cfg.Window) {
-		st.set = state.Hashes{}
-	}
-	st.set.Add(state.HashString(name))
-	if st.raised || st.set.Len() < d.cfg.ExfilNames {
+	st, _ := d.t.Get(exfilKey{sourceOf(e), state.HashString(lower(reg))}, e.Time)
+	n := st.Add(state.HashString16(name), e.Time, d.cfg.Window)
+	if n < d.cfg.ExfilNames || !st.raised.Allow(e.Time, d.cfg.Window) {
 		return out
 	}
-	st.raised = true
 	f := newFinding(d.Info().Name, "Trojan:EC2/DNSDataExfiltration", finding.SevHigh, e, reg)
 	f.Title = fmt.Sprintf("Instance %s is exfiltrating data through DNS queries to %s.", f.Keys.Resource, reg)
 	f.Description = fmt.Sprintf("%s queried %d distinct long, random-looking names under %s within %s (e.g. %s): the pattern of DNS tunnelling.",
-		f.Keys.Resource, st.set.Len(), reg, d.cfg.Window, truncate(name, 120))
-	f.Service.EventFirstSeen = time.Unix(0, st.start).UTC()
-	f.Service.AdditionalInfo = map[string]any{"distinctNames": st.set.Len(), "domain": reg}
+		f.Keys.Resource, n, reg, d.cfg.Window, truncate(name, 120))
+	f.Service.AdditionalInfo = map[string]any{"distinctNames": n, "domain": clone(reg)}
 	return append(out, f)
 }
 
@@ -241,21 +228,16 @@ func (d *dga) Detect(_ context.Context, e *event.Event, out []finding.Finding) [
 	if !Generated(reg) {
 		return out
 	}
-	st, fresh := d.t.Get(sourceOf(e), e.Time)
-	if st.roll(fresh, e.Time, d.cfg.Window) {
-		st.set = state.Hashes{}
-	}
-	st.set.Add(state.HashString(lower(reg)))
-	if st.raised || st.set.Len() < d.cfg.DGADomains {
+	st, _ := d.t.Get(sourceOf(e), e.Time)
+	n := st.Add(state.HashString16(lower(reg)), e.Time, d.cfg.Window)
+	if n < d.cfg.DGADomains || !st.raised.Allow(e.Time, d.cfg.Window) {
 		return out
 	}
-	st.raised = true
 	f := newFinding(d.Info().Name, "Trojan:EC2/DGADomainRequest.B", finding.SevHigh, e, "dga")
 	f.Title = fmt.Sprintf("Instance %s is querying algorithmically generated domains.", f.Keys.Resource)
 	f.Description = fmt.Sprintf("%s looked up %d distinct random-looking domains that do not exist within %s (the last one %s): malware with a domain generation algorithm looks for its command server this way.",
-		f.Keys.Resource, st.set.Len(), d.cfg.Window, reg)
-	f.Service.EventFirstSeen = time.Unix(0, st.start).UTC()
-	f.Service.AdditionalInfo = map[string]any{"distinctDomains": st.set.Len()}
+		f.Keys.Resource, n, d.cfg.Window, reg)
+	f.Service.AdditionalInfo = map[string]any{"distinctDomains": n}
 	return append(out, f)
 }
 
@@ -315,8 +297,8 @@ func (r rebind) Detect(_ context.Context, e *event.Event, out []finding.Finding)
 			continue
 		}
 		name := trimDot(e.DNS.Query)
-		if strings.HasSuffix(lower(name), ".ec2.internal") || lower(name) == "instance-data" {
-			return out
+		if l := lower(name); strings.HasSuffix(l, ".internal") || l == "instance-data" || strings.HasPrefix(l, "instance-data.") {
+			return out // AWS's own names for the metadata service (…compute.internal, ec2.internal)
 		}
 		f := newFinding(r.Info().Name, "UnauthorizedAccess:EC2/MetadataDNSRebind", finding.SevHigh, e, name)
 		f.Title = fmt.Sprintf("Instance %s is performing DNS lookups that resolve to the instance metadata domain.", f.Keys.Resource)

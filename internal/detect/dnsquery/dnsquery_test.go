@@ -146,3 +146,38 @@ func TestEntropy(t *testing.T) {
 		t.Errorf("Entropy(hex digits) = %v, want 4", e)
 	}
 }
+
+// AWS's own generated names are not tunnels, and AWS's names for the
+// metadata service are not rebinding.
+func TestAWSNamesAreQuiet(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var evs []*event.Event
+	for i := range 40 {
+		var b strings.Builder
+		for range 32 {
+			fmt.Fprintf(&b, "%X", r.IntN(16))
+		}
+		evs = append(evs, query(b.String()+".gr7.us-west-2.eks.amazonaws.com.", "NOERROR", time.Duration(i)*time.Second))
+		evs = append(evs, query(fmt.Sprintf("vpce-0%016x-%08x.ecr.us-west-2.vpce.amazonaws.com.", r.Uint64(), r.Uint32()), "NOERROR", time.Duration(i)*time.Second))
+	}
+	evs = append(evs, query("instance-data.us-west-2.compute.internal.", "NOERROR", 0, event.DNSAnswer{Data: "169.254.169.254", Type: "A", Class: "IN"}))
+	if fs := run(All(Config{}), evs...); len(fs) != 0 {
+		t.Errorf("AWS names raised %s: %s", fs[0].Type, fs[0].Description)
+	}
+	// With the ignore list emptied, the EKS names do look like a tunnel:
+	// the test above is not passing by accident.
+	if fs := run(All(Config{ExfilIgnoreDomains: []string{}}), evs...); len(fs) == 0 {
+		t.Error("with no ignored domains, 40 random names under one domain raised nothing")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := (Config{}).Validate(); err != nil {
+		t.Errorf("zero config: %v", err)
+	}
+	if err := (Config{ExfilMinLength: -1}).Validate(); err == nil || !strings.Contains(err.Error(), "exfil_min_length") {
+		t.Errorf("negative exfil_min_length: %v", err)
+	}
+	// Even unvalidated, a short minimum never slices out of range.
+	run(All(Config{ExfilMinLength: 1}), query("example.com.", "NOERROR", 0), query("com.", "NOERROR", 0))
+}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/picket-dev/picket/internal/detect"
+	"github.com/picket-dev/picket/internal/detect/state"
 	"github.com/picket-dev/picket/internal/event"
 	"github.com/picket-dev/picket/internal/finding"
 )
@@ -40,8 +41,12 @@ type Config struct {
 	// SweepHosts: distinct remote hosts probed on one port by an instance
 	// within Window (Impact:EC2/PortSweep). Default 25.
 	SweepHosts int `yaml:"sweep_hosts"`
-	// ProbeMaxPackets: a flow of at most this many packets that was not
-	// answered counts as a probe. Default 3.
+	// ProbeMaxPackets: a connection attempt the instance made counts as a
+	// probe when its record has at most this many packets and, in logs with
+	// tcp-flags (v3+), only SYN — no SYN-ACK came back and no FIN — or, in
+	// logs without flags, packets of SYN size (56–80 bytes); rejected
+	// attempts always count. Default 3. Logs without tcp-flags cannot tell
+	// an attempt from a keep-alive reliably: use a v3+ format with it.
 	ProbeMaxPackets int64 `yaml:"probe_max_packets"`
 	// BruteForceAttempts: connections from one host to one SSH, RDP or
 	// WinRM port within Window. Default 20.
@@ -145,13 +150,7 @@ func (c Config) Validate() error {
 // All returns the flow detectors configured by c (which must be valid).
 func All(c Config) []detect.Detector {
 	c = c.withDefaults()
-	nets := make([]netip.Prefix, 0, len(c.LocalNetworks))
-	for _, n := range c.LocalNetworks {
-		if p, err := netip.ParsePrefix(n); err == nil {
-			nets = append(nets, p.Masked())
-		}
-	}
-	o := Orienter{nets: nets}
+	o := NewOrienter(c.LocalNetworks)
 	return []detect.Detector{
 		newScans(c, o),
 		newBruteForce(c, o),
@@ -164,17 +163,18 @@ func All(c Config) []detect.Detector {
 
 var flowKinds = []event.Kind{event.KindVPCFlow}
 
-// Direction of a flow as seen from the instance.
+// Direction of a connection as seen from the instance.
 type Direction int8
 
 // Directions.
 const (
 	Unknown Direction = iota
-	Egress            // the instance is the source
-	Ingress           // the instance is the destination
+	Egress            // the instance started the connection (or sent the record, see Flow)
+	Ingress           // the remote host started it
 )
 
-// Orienter tells which end of a flow is the instance.
+// Orienter tells which end of a flow is the instance, and which end
+// started the connection.
 type Orienter struct{ nets []netip.Prefix }
 
 // NewOrienter makes an Orienter for the given local networks (CIDRs;
@@ -204,81 +204,157 @@ func (o Orienter) local(a netip.Addr) bool {
 }
 
 // Flow is a flow record seen from the instance.
+//
+// Every connection is logged twice on the instance's interface: a record
+// of what the initiator sent and one of the reply. Detectors about who
+// connects to whom must look at connections, not records: Dir says who
+// started the connection, and Reply marks the record of the responder's
+// traffic. Who started it comes from the TCP flags when the log has them
+// (only the initiator's record has SYN without SYN-ACK; only the
+// responder's has SYN-ACK), otherwise from the ports (the server side uses
+// a well-known or lower port, the client an ephemeral one). When neither
+// tells, Dir is the record's direction and Known is false.
 type Flow struct {
 	Dir           Direction
+	Known         bool // Dir is the connection's, not only the record's
+	Reply         bool // the record carries the responder's traffic
 	Local, Remote netip.Addr
 	LPort, RPort  uint16
 }
 
-// Orient places a flow; ok is false for NODATA/SKIPDATA records and for
-// flows whose sides cannot be told apart.
+// TCP flags as VPC Flow Logs record them.
+const (
+	flagFIN    = 1
+	flagSYN    = 2
+	flagRST    = 4
+	flagSYNACK = 18
+)
+
+// Orient places a flow; ok is false for NODATA/SKIPDATA records, records
+// of interfaces that belong to no instance, and flows whose sides cannot be
+// told apart (both ends local or both remote).
 func (o Orienter) Orient(n *event.Network) (f Flow, ok bool) {
 	if (n.LogStatus != "" && n.LogStatus != "OK") || !n.SrcAddr.IsValid() || !n.DstAddr.IsValid() {
 		return f, false
 	}
+	if n.InstanceIDLogged && n.InstanceID == "" {
+		// Not an instance's interface (a NAT gateway, a load balancer, an
+		// endpoint): the instances behind it log the same connections on
+		// their own interfaces, with the real remote address.
+		return f, false
+	}
+	var rec Direction // the record's direction
 	switch n.Direction {
 	case "egress":
-		f.Dir = Egress
+		rec = Egress
 	case "ingress":
-		f.Dir = Ingress
+		rec = Ingress
 	default:
 		sl, dl := o.local(n.SrcAddr), o.local(n.DstAddr)
 		switch {
 		case sl && !dl:
-			f.Dir = Egress
+			rec = Egress
 		case dl && !sl:
-			f.Dir = Ingress
+			rec = Ingress
 		default:
 			return f, false
 		}
 	}
-	if f.Dir == Egress {
+	if rec == Egress {
 		f.Local, f.Remote, f.LPort, f.RPort = n.SrcAddr, n.DstAddr, n.SrcPort, n.DstPort
 	} else {
 		f.Local, f.Remote, f.LPort, f.RPort = n.DstAddr, n.SrcAddr, n.DstPort, n.SrcPort
 	}
+	f.Dir = rec
+	srcStarted, known := initiator(n)
+	if known {
+		f.Known, f.Reply = true, !srcStarted
+		if !srcStarted {
+			f.Dir = 3 - rec // the destination started it: flip
+		}
+	}
 	return f, true
 }
 
-// instanceKey names the instance a flow belongs to for state: a 64-bit
-// hash of its ID, or of its interface, or of its local address. Keys stay
-// small (memory per tracked entity), and a collision between two of a
-// fleet's instances is vanishingly unlikely.
-type instanceKey uint64
-
-func keyOf(e *event.Event, f *Flow) instanceKey {
-	id := e.Net.InstanceID
-	if id == "" {
-		id = e.Net.InterfaceID
-	}
-	h := uint64(14695981039346656037)
-	if id != "" {
-		for i := 0; i < len(id); i++ {
-			h ^= uint64(id[i])
-			h *= 1099511628211
+// initiator says whether the record's source started the connection.
+func initiator(n *event.Network) (srcStarted, known bool) {
+	if n.Protocol == 6 && n.TCPFlagsLogged {
+		switch {
+		case n.TCPFlags&flagSYNACK == flagSYNACK:
+			return false, true
+		case n.TCPFlags&flagSYN != 0:
+			return true, true
 		}
-		return instanceKey(h)
 	}
-	a := f.Local.Unmap().As16()
-	for _, b := range a {
-		h ^= uint64(b)
-		h *= 1099511628211
+	if n.Protocol != 6 && n.Protocol != 17 {
+		return false, false
 	}
-	return instanceKey(h)
+	ss, ds := serverPort(n.SrcPort), serverPort(n.DstPort)
+	switch {
+	case ds && !ss:
+		return true, true
+	case ss && !ds:
+		return false, true
+	case n.SrcPort >= 32768 && n.DstPort < 32768:
+		return true, true
+	case n.DstPort >= 32768 && n.SrcPort < 32768:
+		return false, true
+	}
+	return false, false
 }
 
-// probe reports whether a flow looks like a probe: rejected, or a handful
-// of packets that carried no conversation.
-func probe(n *event.Network, maxPackets int64) bool {
-	return n.Action == "REJECT" || (n.Packets > 0 && n.Packets <= maxPackets && n.Bytes <= 80*n.Packets)
+// serverPort reports whether p is a port services listen on: a
+// well-known one, or a registered service Picket knows.
+func serverPort(p uint16) bool {
+	return p != 0 && (p < 1024 || portNames[p] != "" || extraServerPorts[p])
+}
+
+var extraServerPorts = map[uint16]bool{1521: true, 2049: true, 2375: true, 2376: true, 3000: true, 3333: true, 4444: true,
+	5000: true, 5601: true, 6443: true, 6667: true, 7001: true, 8000: true, 8080: true, 8443: true, 8888: true, 9000: true,
+	9090: true, 9092: true, 9200: true, 9300: true, 10250: true, 11211: true, 14444: true, 45700: true}
+
+// InstanceKey is a compact key for the instance a flow belongs to: a
+// 64-bit hash of its instance ID, or of its interface ID, or of its local
+// address. Small keys keep memory per tracked entity low; a collision
+// between two of a fleet's instances is vanishingly unlikely.
+func InstanceKey(e *event.Event, f *Flow) uint64 {
+	switch {
+	case e.Net.InstanceID != "":
+		return state.HashID(e.Net.InstanceID)
+	case e.Net.InterfaceID != "":
+		return state.HashID(e.Net.InterfaceID)
+	}
+	return state.HashAddr64(state.AddrKey(f.Local))
+}
+
+// attempt reports whether the instance's record of a connection it started
+// is an attempt that carried no conversation: rejected, a SYN with no
+// SYN-ACK and no FIN (the log has TCP flags), or — in logs without flags,
+// where a keep-alive looks much the same — at most maxPackets packets of
+// SYN-like size (56–80 bytes).
+func attempt(n *event.Network, f *Flow, maxPackets int64) bool {
+	if f.Dir != Egress || f.Reply {
+		return false
+	}
+	if n.Action == "REJECT" {
+		return true
+	}
+	if n.Packets <= 0 || n.Packets > maxPackets {
+		return false
+	}
+	if n.TCPFlagsLogged && n.Protocol == 6 {
+		return n.TCPFlags&^flagRST == flagSYN
+	}
+	avg := n.Bytes / n.Packets
+	return avg >= 56 && avg <= 80
 }
 
 // maxDistinct is the largest threshold on distinct values.
-const maxDistinct = 48
+const maxDistinct = state.SetCap
 
-// newFinding fills what every flow finding has: the instance as the
+// NewFinding fills what every flow finding has: the instance as the
 // resource, the connection as the action, the seen window.
-func newFinding(detector, typ string, sev float64, e *event.Event, f *Flow) finding.Finding {
+func NewFinding(detector, typ string, sev float64, e *event.Event, f *Flow) finding.Finding {
 	n := &e.Net
 	inst := &finding.InstanceDetails{InstanceID: clone(n.InstanceID)}
 	if n.InterfaceID != "" || f.Local.IsValid() {
@@ -287,8 +363,11 @@ func newFinding(detector, typ string, sev float64, e *event.Event, f *Flow) find
 		}}
 	}
 	dir := "OUTBOUND"
-	if f.Dir == Ingress {
+	switch {
+	case f.Dir == Ingress:
 		dir = "INBOUND"
+	case !f.Known:
+		dir = "UNKNOWN"
 	}
 	resKey := n.InstanceID
 	if resKey == "" {
@@ -309,9 +388,9 @@ func newFinding(detector, typ string, sev float64, e *event.Event, f *Flow) find
 				ConnectionDirection: dir,
 				Protocol:            ProtocolName(n.Protocol),
 				Blocked:             n.Action == "REJECT",
-				LocalIPDetails:      ipDetails(f.Local),
+				LocalIPDetails:      IPDetails(f.Local),
 				LocalPortDetails:    &finding.PortDetails{Port: int(f.LPort), PortName: PortName(f.LPort)},
-				RemoteIPDetails:     ipDetails(f.Remote),
+				RemoteIPDetails:     IPDetails(f.Remote),
 				RemotePortDetails:   &finding.PortDetails{Port: int(f.RPort), PortName: PortName(f.RPort)},
 			}},
 			Count:          1,
@@ -335,7 +414,8 @@ func role(d Direction) string {
 
 func clone(s string) string { return string([]byte(s)) }
 
-func ipDetails(a netip.Addr) *finding.RemoteIPDetails {
+// IPDetails is GuardDuty's address object for a.
+func IPDetails(a netip.Addr) *finding.RemoteIPDetails {
 	if !a.IsValid() {
 		return nil
 	}

@@ -281,7 +281,7 @@ func TestBoundedState(t *testing.T) {
 	d := newBruteForce(Config{BruteForceAttempts: 5, MaxEntities: 1000, Window: time.Minute}.withDefaults(), Orienter{nets: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 	for i := range 5000 {
 		src := netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}).String()
-		d.Detect(context.Background(), fl(src, 1, local, 22, 6, 3, 200, "ACCEPT", time.Duration(i)*time.Millisecond), nil)
+		d.Detect(context.Background(), fl(src, 50000, local, 22, 6, 3, 200, "ACCEPT", time.Duration(i)*time.Millisecond), nil)
 	}
 	if d.t.Len() > 1000 || d.t.Evicted() != 4000 {
 		t.Errorf("entries %d evicted %d", d.t.Len(), d.t.Evicted())

@@ -107,7 +107,7 @@ func TestAddrKey(t *testing.T) {
 }
 
 func TestSets(t *testing.T) {
-	var p Ports
+	var p Set
 	for i := range SetCap {
 		if !p.Add(uint16(i * 7)) {
 			t.Fatalf("value %d not new", i)
@@ -116,22 +116,69 @@ func TestSets(t *testing.T) {
 			t.Fatalf("value %d new twice", i)
 		}
 	}
-	if p.Add(9999) || p.Len() != SetCap {
+	if p.Add(9999) || p.Len() != SetCap || !p.Full() || p.Has(9999) || !p.Has(7) {
 		t.Errorf("a full set grew: %d", p.Len())
 	}
-	var h Hashes
-	for i := range 10 {
-		h.Add(HashAddr(AddrKey(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}))))
+	var small SmallSet
+	for i := range SmallCap + 5 {
+		small.Add(uint16(i))
 	}
-	h.Add(HashAddr(AddrKey(netip.AddrFrom4([4]byte{10, 0, 0, 3}))))
-	if h.Len() != 10 {
-		t.Errorf("%d distinct addresses, want 10", h.Len())
+	if small.Len() != SmallCap || !small.Full() || small.Has(SmallCap) {
+		t.Errorf("small set %v", small.Values())
 	}
-	if HashString("a.example") == HashString("b.example") {
+	if HashString("a.example") == HashString("b.example") || HashString16("a.example") == HashString16("b.example") {
 		t.Error("hash collision on trivial input")
 	}
-	if s := unsafe.Sizeof(p) + unsafe.Sizeof(h); s > 300 {
-		t.Errorf("sets take %d bytes", s)
+	if HashID("i-1") == HashID("i-2") || HashAddr64(AddrKey(netip.MustParseAddr("10.0.0.1"))) == HashAddr64(AddrKey(netip.MustParseAddr("10.0.0.2"))) {
+		t.Error("64-bit hash collision on trivial input")
+	}
+	if s := unsafe.Sizeof(Sliding{}); s > 200 {
+		t.Errorf("Sliding takes %d bytes", s)
+	}
+}
+
+func TestSliding(t *testing.T) {
+	const w = 10 * time.Minute
+	var s Sliding
+	// A burst of 10 values in 4 minutes straddling a half-window boundary
+	// (t0 is on one) is counted whole.
+	start := t0.Add(3 * time.Minute)
+	var n int
+	for i := range 10 {
+		n = s.Add(uint16(i), start.Add(time.Duration(i)*24*time.Second), w)
+	}
+	if n != 10 {
+		t.Errorf("burst across a boundary counted %d, want 10", n)
+	}
+	// Repeats do not count.
+	if n = s.Add(3, start.Add(4*time.Minute), w); n != 10 {
+		t.Errorf("repeat counted: %d", n)
+	}
+	// Values older than a whole window are gone; the last half stays.
+	if n = s.Add(100, start.Add(11*time.Minute), w); n != 7 { // the half from 09:05 (5..9 and the repeat of 3) and 100
+		t.Errorf("after 11 minutes: %d", n)
+	}
+	if n = s.Add(101, start.Add(40*time.Minute), w); n != 1 {
+		t.Errorf("after a long pause: %d", n)
+	}
+	if vs := s.Values(); len(vs) != 1 || vs[0] != 101 {
+		t.Errorf("values %v", vs)
+	}
+
+	var c Counter
+	for i := range 20 {
+		n := c.Add(5, t0.Add(time.Duration(i)*10*time.Second), w)
+		if n != int64(5*(i+1)) {
+			t.Fatalf("counter at %d: %d", i, n)
+		}
+	}
+	if n := c.Add(1, t0.Add(time.Hour), w); n != 1 {
+		t.Errorf("counter after an hour: %d", n)
+	}
+
+	var th Throttle
+	if !th.Allow(t0, w) || th.Allow(t0.Add(w), w) || !th.Allow(t0.Add(w+time.Second), w) {
+		t.Error("throttle")
 	}
 }
 

@@ -14,17 +14,25 @@
 //
 //	flows (the instance's remote end)    egress                                   ingress, accepted
 //	  c2                                 Backdoor:EC2/C&CActivity.B               —
-//	  cryptomining                       CryptoCurrency:EC2/BitcoinTool.B         —
+//	  cryptomining, cryptocurrency       CryptoCurrency:EC2/BitcoinTool.B         —
 //	  tor                                UnauthorizedAccess:EC2/TorClient         UnauthorizedAccess:EC2/TorRelay (relay ports)
 //	  dropzone                           Trojan:EC2/DropPoint                     —
 //	  blackhole                          Trojan:EC2/BlackholeTraffic              —
 //	  any, custom list                   UnauthorizedAccess:EC2/MaliciousIPCaller.Custom (either way)
-//	  malicious/phishing, feed           —                                        Recon:EC2/PortProbeUnprotectedPort
+//	  malicious/phishing/suspicious,
+//	  feed                               —                                        Recon:EC2/PortProbeUnprotectedPort
+//
+// Flows are judged as connections (see netflow.Flow): the replies a web
+// server sends to a listed client are not the server connecting to it.
+//
 //	DNS queries
 //	  c2 → Backdoor:EC2/C&CActivity.B!DNS, cryptomining → CryptoCurrency:EC2/BitcoinTool.B!DNS,
 //	  dropzone → Trojan:EC2/DropPoint!DNS, blackhole → Trojan:EC2/BlackholeTraffic!DNS,
-//	  phishing → Trojan:EC2/PhishingDomainRequest!DNS, malicious → Impact:EC2/MaliciousDomainRequest.Reputation
-//	  (.Custom on a custom list)
+//	  phishing → Trojan:EC2/PhishingDomainRequest!DNS, dga → Trojan:EC2/DGADomainRequest.C!DNS,
+//	  malicious → Impact:EC2/MaliciousDomainRequest.Reputation, cryptocurrency → Impact:EC2/BitcoinDomainRequest.Reputation,
+//	  abused → Impact:EC2/AbusedDomainRequest.Reputation, suspicious → Impact:EC2/SuspiciousDomainRequest.Reputation
+//	  (Impact:EC2/MaliciousDomainRequest.Custom on a custom list). A domain raises its finding at most once per
+//	  window per instance; the count grows with each window.
 //	CloudTrail callers: see callerType.
 package threatintel
 
@@ -70,8 +78,8 @@ func All(lookup Lookup, o Options) []detect.Detector {
 	}
 	return []detect.Detector{
 		&flows{lookup: lookup, o: netflow.NewOrienter(o.LocalNetworks), window: o.Window,
-			seen: state.New[flowKey, int64](o.MaxEntities, o.Window)},
-		&queries{lookup: lookup},
+			seen: state.New[flowKey, state.Throttle](o.MaxEntities, o.Window)},
+		&queries{lookup: lookup, window: o.Window, seen: state.New[queryKey, state.Throttle](o.MaxEntities, o.Window)},
 		&callers{lookup: lookup},
 	}
 }
@@ -93,11 +101,11 @@ type flows struct {
 	lookup Lookup
 	o      netflow.Orienter
 	window time.Duration
-	seen   *state.Table[flowKey, int64] // when each (instance, remote, type) last raised
+	seen   *state.Table[flowKey, state.Throttle] // when each (instance, remote, type) last raised
 }
 
 type flowKey struct {
-	inst   uint64 // hash of the instance or interface ID
+	inst   uint64 // netflow.InstanceKey
 	remote state.Addr16
 	port   uint16 // the probed port, for port probes (each is its own finding)
 	typ    uint8
@@ -113,8 +121,9 @@ var flowTypes = []string{
 var flowSeverity = []float64{finding.SevHigh, finding.SevHigh, finding.SevHigh, finding.SevHigh, finding.SevMedium,
 	finding.SevMedium, finding.SevMedium, finding.SevLow}
 
-// torRelayPorts are the ORPort and DirPort Tor relays listen on.
-var torRelayPorts = map[uint16]bool{9001: true, 9030: true, 9050: true, 9051: true}
+// torRelayPorts are the ORPort and DirPort Tor relays listen on (9050 and
+// 9051 are a client's SOCKS and control ports, not a relay's).
+var torRelayPorts = map[uint16]bool{9001: true, 9030: true}
 
 func (d *flows) Info() detect.Info {
 	return detect.Info{
@@ -126,8 +135,13 @@ func (d *flows) Info() detect.Info {
 	}
 }
 
-// flowType picks the finding type of a flow to or from a listed host, or -1.
+// flowType picks the finding type of a connection to or from a listed
+// host, or -1. It looks at connections, not records: the reply a web
+// server sends a Tor user is not the server connecting to Tor.
 func flowType(h intel.Hit, f *netflow.Flow, accepted bool) int {
+	if f.Reply {
+		return -1
+	}
 	if h.Custom {
 		if accepted {
 			return 6
@@ -139,11 +153,11 @@ func flowType(h intel.Hit, f *netflow.Flow, accepted bool) int {
 		switch h.Category {
 		case intel.CategoryC2:
 			return 0
-		case intel.CategoryCryptomining:
+		case intel.CategoryCryptomining, intel.CategoryCryptocurrency:
 			return 1
 		case intel.CategoryTor:
 			if torRelayPorts[f.LPort] {
-				return 3 // a relay talking to its peers
+				return 3 // a relay connecting out from its ORPort
 			}
 			return 2
 		case intel.CategoryDropzone:
@@ -151,13 +165,13 @@ func flowType(h intel.Hit, f *netflow.Flow, accepted bool) int {
 		case intel.CategoryBlackhole:
 			return 5
 		}
-	case accepted:
+	case accepted && f.Known:
 		switch h.Category {
 		case intel.CategoryTor:
 			if torRelayPorts[f.LPort] {
 				return 3
 			}
-		case intel.CategoryMalicious, intel.CategoryPhishing:
+		case intel.CategoryMalicious, intel.CategoryPhishing, intel.CategorySuspicious:
 			return 7
 		}
 	}
@@ -178,27 +192,16 @@ func (d *flows) Detect(_ context.Context, e *event.Event, out []finding.Finding)
 	if typ < 0 {
 		return out
 	}
-	var k flowKey
-	id := n.InstanceID
-	if id == "" {
-		id = n.InterfaceID
-	}
-	k.inst = 14695981039346656037
-	for i := 0; i < len(id); i++ {
-		k.inst ^= uint64(id[i])
-		k.inst *= 1099511628211
-	}
-	k.remote, k.typ = state.AddrKey(f.Remote), uint8(typ)
+	k := flowKey{inst: netflow.InstanceKey(e, &f), remote: state.AddrKey(f.Remote), typ: uint8(typ)}
 	if typ == 7 {
-		k.port = f.LPort
+		k.port = f.LPort // each probed port is its own finding
 	}
-	last, fresh := d.seen.Get(k, e.Time)
-	if !fresh && e.Time.UnixNano()-*last <= int64(d.window) {
+	th, _ := d.seen.Get(k, e.Time)
+	if !th.Allow(e.Time, d.window) {
 		return out
 	}
-	*last = e.Time.UnixNano()
 
-	fd := flowFinding("EC2/ThreatIntelTraffic", flowTypes[typ], flowSeverity[typ], e, &f)
+	fd := netflow.NewFinding("EC2/ThreatIntelTraffic", flowTypes[typ], flowSeverity[typ], e, &f)
 	h := r.Threat
 	what := map[int]string{0: "a command and control server", 1: "a cryptocurrency mining host", 2: "a Tor node", 3: "Tor relays",
 		4: "a host known to collect stolen data", 5: "a sinkholed (blackhole) address", 6: "a host on your threat list " + h.List,
@@ -228,63 +231,64 @@ func (d *flows) Detect(_ context.Context, e *event.Event, out []finding.Finding)
 	return append(out, fd)
 }
 
-// flowFinding is netflow's finding shape for a flow.
-func flowFinding(detector, typ string, sev float64, e *event.Event, f *netflow.Flow) finding.Finding {
-	n := &e.Net
-	inst := &finding.InstanceDetails{InstanceID: strings.Clone(n.InstanceID),
-		NetworkInterfaces: []finding.NetworkInterface{{NetworkInterfaceID: strings.Clone(n.InterfaceID), PrivateIPAddress: f.Local.String(),
-			VpcID: strings.Clone(n.VPCID), SubnetID: strings.Clone(n.SubnetID)}}}
-	res := n.InstanceID
-	if res == "" {
-		res = n.InterfaceID
-	}
-	if res == "" {
-		res = f.Local.String()
-	}
-	dir, role := "OUTBOUND", "ACTOR"
-	if f.Dir == netflow.Ingress {
-		dir, role = "INBOUND", "TARGET"
-	}
-	return finding.Finding{
-		Type: typ, Severity: sev, AccountID: strings.Clone(e.Account), Region: strings.Clone(e.Region),
-		Resource: finding.Resource{ResourceType: "Instance", InstanceDetails: inst},
-		Service: finding.Service{
-			DetectorID: detector,
-			Action: finding.Action{ActionType: "NETWORK_CONNECTION", NetworkConnectionAction: &finding.NetworkConnectionAction{
-				ConnectionDirection: dir, Protocol: netflow.ProtocolName(n.Protocol), Blocked: n.Action == "REJECT",
-				LocalIPDetails:    addrDetails(f.Local),
-				LocalPortDetails:  &finding.PortDetails{Port: int(f.LPort), PortName: netflow.PortName(f.LPort)},
-				RemoteIPDetails:   addrDetails(f.Remote),
-				RemotePortDetails: &finding.PortDetails{Port: int(f.RPort), PortName: netflow.PortName(f.RPort)},
-			}},
-			Count: 1, EventFirstSeen: n.Start, EventLastSeen: n.End, ResourceRole: role, FeatureName: "FlowLogs",
-		},
-		Keys: finding.Keys{Resource: strings.Clone(res), Actor: f.Remote.String()},
-	}
-}
-
-func addrDetails(a netip.Addr) *finding.RemoteIPDetails {
-	a = a.Unmap()
-	if a.Is4() {
-		return &finding.RemoteIPDetails{IPAddressV4: a.String()}
-	}
-	return &finding.RemoteIPDetails{IPAddressV6: a.String()}
-}
-
 // ---- DNS queries ----
 
-type queries struct{ lookup Lookup }
+type queries struct {
+	lookup Lookup
+	window time.Duration
+	seen   *state.Table[queryKey, state.Throttle] // a finding per (instance, domain, type) per window
+}
+
+type queryKey struct {
+	src    uint64
+	domain uint32
+	typ    uint8
+}
 
 var dnsTypes = []string{
 	"Backdoor:EC2/C&CActivity.B!DNS", "CryptoCurrency:EC2/BitcoinTool.B!DNS", "Trojan:EC2/DropPoint!DNS",
 	"Trojan:EC2/BlackholeTraffic!DNS", "Trojan:EC2/PhishingDomainRequest!DNS", "Impact:EC2/MaliciousDomainRequest.Reputation",
-	"Impact:EC2/MaliciousDomainRequest.Custom",
+	"Impact:EC2/MaliciousDomainRequest.Custom", "Impact:EC2/BitcoinDomainRequest.Reputation",
+	"Impact:EC2/AbusedDomainRequest.Reputation", "Impact:EC2/SuspiciousDomainRequest.Reputation", "Trojan:EC2/DGADomainRequest.C!DNS",
+}
+
+var dnsSeverity = []float64{finding.SevHigh, finding.SevHigh, finding.SevMedium, finding.SevMedium, finding.SevHigh, finding.SevHigh,
+	finding.SevMedium, finding.SevHigh, finding.SevMedium, finding.SevLow, finding.SevHigh}
+
+// dnsType picks the type of a query for a listed domain, or -1.
+func dnsType(h intel.Hit) int {
+	if h.Custom {
+		return 6
+	}
+	switch h.Category {
+	case intel.CategoryC2:
+		return 0
+	case intel.CategoryCryptomining:
+		return 1
+	case intel.CategoryDropzone:
+		return 2
+	case intel.CategoryBlackhole:
+		return 3
+	case intel.CategoryPhishing:
+		return 4
+	case intel.CategoryMalicious:
+		return 5
+	case intel.CategoryCryptocurrency:
+		return 7
+	case intel.CategoryAbused:
+		return 8
+	case intel.CategorySuspicious:
+		return 9
+	case intel.CategoryDGA:
+		return 10
+	}
+	return -1
 }
 
 func (d *queries) Info() detect.Info {
 	return detect.Info{
 		Name:        "EC2/ThreatIntelDNS",
-		Description: "An instance queries a domain on a threat list (C&C, mining, drop point, sinkhole, phishing, malicious), or GuardDuty's test domain.",
+		Description: "An instance queries a domain on a threat list (C&C, mining, cryptocurrency, drop point, sinkhole, phishing, DGA, malicious, abused, suspicious), or GuardDuty's test domain.",
 		Tags:        []string{"dns", "ec2", "intel"},
 		Types:       dnsTypes,
 		Kinds:       []event.Kind{event.KindDNS},
@@ -294,9 +298,8 @@ func (d *queries) Info() detect.Info {
 func (d *queries) Detect(_ context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
 	q := strings.TrimSuffix(e.DNS.Query, ".")
 	var h intel.Hit
-	typ, sev := "", 0.0
+	typ := 0
 	if strings.EqualFold(q, GuardDutyTestDomain) || strings.HasSuffix(strings.ToLower(q), "."+GuardDutyTestDomain) {
-		typ, sev = dnsTypes[0], finding.SevHigh
 		h = intel.Hit{Entry: intel.Entry{List: "guardduty-test", Category: intel.CategoryC2, Raw: GuardDutyTestDomain, Domain: GuardDutyTestDomain}}
 	} else {
 		r := d.lookup.CheckDomain(q)
@@ -304,32 +307,26 @@ func (d *queries) Detect(_ context.Context, e *event.Event, out []finding.Findin
 			return out
 		}
 		h = r.Threat
-		switch {
-		case h.Custom:
-			typ, sev = dnsTypes[6], finding.SevMedium
-		case h.Category == intel.CategoryC2:
-			typ, sev = dnsTypes[0], finding.SevHigh
-		case h.Category == intel.CategoryCryptomining:
-			typ, sev = dnsTypes[1], finding.SevHigh
-		case h.Category == intel.CategoryDropzone:
-			typ, sev = dnsTypes[2], finding.SevMedium
-		case h.Category == intel.CategoryBlackhole:
-			typ, sev = dnsTypes[3], finding.SevMedium
-		case h.Category == intel.CategoryPhishing:
-			typ, sev = dnsTypes[4], finding.SevHigh
-		case h.Category == intel.CategoryMalicious:
-			typ, sev = dnsTypes[5], finding.SevHigh
-		default:
+		if typ = dnsType(h); typ < 0 {
 			return out
 		}
 	}
+	src := state.HashID(e.DNS.InstanceID)
+	if e.DNS.InstanceID == "" {
+		src = state.HashAddr64(state.AddrKey(e.DNS.SrcAddr))
+	}
+	th, _ := d.seen.Get(queryKey{src, state.HashString(strings.ToLower(h.Value())), uint8(typ)}, e.Time)
+	if !th.Allow(e.Time, d.window) {
+		return out
+	}
+	sev := dnsSeverity[typ]
 	dq := &e.DNS
 	res := dq.InstanceID
 	if res == "" {
 		res = dq.SrcAddr.String()
 	}
 	f := finding.Finding{
-		Type: typ, Severity: sev, AccountID: strings.Clone(e.Account), Region: strings.Clone(e.Region),
+		Type: dnsTypes[typ], Severity: sev, AccountID: strings.Clone(e.Account), Region: strings.Clone(e.Region),
 		Resource: finding.Resource{ResourceType: "Instance", InstanceDetails: &finding.InstanceDetails{InstanceID: strings.Clone(dq.InstanceID),
 			NetworkInterfaces: []finding.NetworkInterface{{PrivateIPAddress: dq.SrcAddr.String(), VpcID: strings.Clone(dq.VPCID)}}}},
 		Service: finding.Service{
@@ -439,7 +436,7 @@ func (d *callers) Detect(_ context.Context, e *event.Event, out []finding.Findin
 			DetectorID: "IAMUser/ThreatIntelCaller",
 			Action: finding.Action{ActionType: "AWS_API_CALL", AwsAPICallAction: &finding.AwsAPICallAction{
 				API: strings.Clone(e.Action), ServiceName: strings.Clone(e.Service), CallerType: "Remote IP", ErrorCode: strings.Clone(e.ErrorCode),
-				UserAgent: strings.Clone(a.UserAgent), RemoteIPDetails: addrDetails(ip)}},
+				UserAgent: strings.Clone(a.UserAgent), RemoteIPDetails: netflow.IPDetails(ip)}},
 			Count: 1, EventFirstSeen: e.Time, EventLastSeen: e.Time, ResourceRole: "TARGET", FeatureName: "CloudTrail",
 			AdditionalInfo: intelInfo(h),
 		},
@@ -460,5 +457,6 @@ func (d *callers) Detect(_ context.Context, e *event.Event, out []finding.Findin
 	return append(out, f)
 }
 
-// StateStats report the flow detector's table (state.Reporter).
-func (d *flows) StateStats() state.Stats { return d.seen.Stats() }
+// StateStats report the detectors' tables (state.Reporter).
+func (d *flows) StateStats() state.Stats   { return d.seen.Stats() }
+func (d *queries) StateStats() state.Stats { return d.seen.Stats() }
