@@ -209,11 +209,12 @@ func (o Orienter) local(a netip.Addr) bool {
 // of what the initiator sent and one of the reply. Detectors about who
 // connects to whom must look at connections, not records: Dir says who
 // started the connection, and Reply marks the record of the responder's
-// traffic. Who started it comes from the TCP flags when the log has them
-// (only the initiator's record has SYN without SYN-ACK; only the
-// responder's has SYN-ACK), otherwise from the ports (the server side uses
-// a well-known or lower port, the client an ephemeral one). When neither
-// tells, Dir is the record's direction and Known is false.
+// traffic. Who started it comes from the ports when they are clear (the
+// server side uses a well-known or lower port, the client an ephemeral
+// one), otherwise from the TCP flags when the log has them (only the
+// initiator's record has SYN without SYN-ACK; only the responder's has
+// SYN-ACK). When neither tells, Dir is the record's direction and Known is
+// false.
 type Flow struct {
 	Dir           Direction
 	Known         bool // Dir is the connection's, not only the record's
@@ -276,16 +277,12 @@ func (o Orienter) Orient(n *event.Network) (f Flow, ok bool) {
 	return f, true
 }
 
-// initiator says whether the record's source started the connection.
+// initiator says whether the record's source started the connection. The
+// ports decide when they are clear (a well-known or registered service
+// port on one side only, or an ephemeral port against a lower one); the
+// TCP flags decide otherwise: only the initiator's record has SYN without
+// SYN-ACK, only the responder's has SYN-ACK.
 func initiator(n *event.Network) (srcStarted, known bool) {
-	if n.Protocol == 6 && n.TCPFlagsLogged {
-		switch {
-		case n.TCPFlags&flagSYNACK == flagSYNACK:
-			return false, true
-		case n.TCPFlags&flagSYN != 0:
-			return true, true
-		}
-	}
 	if n.Protocol != 6 && n.Protocol != 17 {
 		return false, false
 	}
@@ -295,10 +292,18 @@ func initiator(n *event.Network) (srcStarted, known bool) {
 		return true, true
 	case ss && !ds:
 		return false, true
-	case n.SrcPort >= 32768 && n.DstPort < 32768:
+	case !ss && !ds && n.SrcPort >= 32768 && n.DstPort < 32768:
 		return true, true
-	case n.DstPort >= 32768 && n.SrcPort < 32768:
+	case !ss && !ds && n.DstPort >= 32768 && n.SrcPort < 32768:
 		return false, true
+	}
+	if n.Protocol == 6 && n.TCPFlagsLogged {
+		switch {
+		case n.TCPFlags&flagSYNACK == flagSYNACK:
+			return false, true
+		case n.TCPFlags&flagSYN != 0:
+			return true, true
+		}
 	}
 	return false, false
 }
