@@ -25,6 +25,10 @@ func lists(t *testing.T) *intel.Set {
 		{Name: "tor", Kind: intel.KindTor, Format: "TXT", Path: "testdata/tor.txt"},
 		{Name: "ours", Kind: intel.KindThreat, Format: "TXT", Path: "testdata/ours.txt", Custom: true},
 		{Name: "trusted", Kind: intel.KindTrusted, Format: "TXT", Path: "testdata/trusted.txt"},
+		{Name: "feed-crypto", Kind: intel.KindThreat, Format: "TXT", Path: "testdata/feed-crypto.txt", Category: "cryptocurrency"},
+		{Name: "feed-abused", Kind: intel.KindThreat, Format: "TXT", Path: "testdata/feed-abused.txt", Category: "abused"},
+		{Name: "feed-suspicious", Kind: intel.KindThreat, Format: "TXT", Path: "testdata/feed-suspicious.txt", Category: "suspicious"},
+		{Name: "feed-dga", Kind: intel.KindThreat, Format: "TXT", Path: "testdata/feed-dga.txt", Category: "dga"},
 	}}
 	s, _, err := intel.Load(context.Background(), cfg, intel.Options{})
 	if err != nil {
@@ -125,6 +129,10 @@ func TestQueries(t *testing.T) {
 		"phish-login.example.":           "Impact:EC2/MaliciousDomainRequest.Reputation",
 		"x.exfil.ours.example.":          "Impact:EC2/MaliciousDomainRequest.Custom",
 		"guarddutyc2activityb.com.":      "Backdoor:EC2/C&CActivity.B!DNS",
+		"www.coins.exchange.example.":    "Impact:EC2/BitcoinDomainRequest.Reputation",
+		"pastes.example.":                "Impact:EC2/AbusedDomainRequest.Reputation",
+		"meh.example.":                   "Impact:EC2/SuspiciousDomainRequest.Reputation",
+		"xkqzvbnmwrtplk.example.":        "Trojan:EC2/DGADomainRequest.C!DNS",
 		"notc2.badness.example.":         "",
 		"www.example.com.":               "",
 		"c2.badness.example.attacker.ex": "",
@@ -190,5 +198,19 @@ func TestCallers(t *testing.T) {
 	if f.Resource.AccessKeyDetails.AccessKeyID != "AKIAEXAMPLE" || f.Service.Action.AwsAPICallAction.RemoteIPDetails.IPAddressV4 != "45.33.32.156" ||
 		!strings.Contains(f.Description, "feed-malicious") {
 		t.Errorf("finding %+v", f)
+	}
+}
+
+// A domain queried again and again raises once per window.
+func TestQueriesOncePerWindow(t *testing.T) {
+	s := lists(t)
+	var evs []*event.Event
+	for _, at := range []time.Duration{0, time.Minute, 5 * time.Minute, 11 * time.Minute} {
+		e := dnsEvent("beacon.c2.badness.example.")
+		e.Time = t0.Add(at)
+		evs = append(evs, e)
+	}
+	if fs := run(All(s, Options{Window: 10 * time.Minute})[1:2], evs...); len(fs) != 2 {
+		t.Errorf("%d findings, want 2 (at 0 and 11 minutes)", len(fs))
 	}
 }
