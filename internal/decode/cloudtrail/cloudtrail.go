@@ -404,44 +404,11 @@ func parseTime(v *fastjson.Value) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("field eventTime: expected a string, got %s", v.Type())
 	}
 	b, _ := v.StringBytes()
-	if t, ok := fastTime(b); ok {
-		return t, nil
+	t, err := decode.ParseTime(b)
+	if err != nil {
+		return t, fmt.Errorf("field eventTime: %w", err)
 	}
-	s := event.B2S(b)
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse("2006-01-02 15:04:05.999999999", s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("field eventTime: not a time: %q", truncate(s, 64))
-}
-
-// fastTime parses exactly "YYYY-MM-DDTHH:MM:SSZ".
-func fastTime(b []byte) (time.Time, bool) {
-	if len(b) != 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != 'Z' {
-		return time.Time{}, false
-	}
-	num := func(p []byte) (int, bool) {
-		n := 0
-		for _, c := range p {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n, true
-	}
-	y, ok1 := num(b[0:4])
-	mo, ok2 := num(b[5:7])
-	d, ok3 := num(b[8:10])
-	h, ok4 := num(b[11:13])
-	mi, ok5 := num(b[14:16])
-	s, ok6 := num(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 {
-		return time.Time{}, false
-	}
-	return time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC), true
+	return t, nil
 }
 
 func shortErr(err error) string { return truncate(err.Error(), 200) }
