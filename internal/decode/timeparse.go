@@ -3,7 +3,23 @@ package decode
 import (
 	"fmt"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
+
+// TimeField reads a JSON string field holding a timestamp (ParseTime),
+// naming the field in its errors.
+func TimeField(v *fastjson.Value, field string) (time.Time, error) {
+	if v.Type() != fastjson.TypeString {
+		return time.Time{}, fmt.Errorf("field %s: expected a string, got %s", field, v.Type())
+	}
+	b, _ := v.StringBytes()
+	t, err := ParseTime(b)
+	if err != nil {
+		return t, fmt.Errorf("field %s: %w", field, err)
+	}
+	return t, nil
+}
 
 // ParseTime reads a log timestamp: RFC 3339 (as AWS services write them,
 // "2006-01-02T15:04:05Z" with or without fractional seconds, through a fast

@@ -399,17 +399,7 @@ func boolish(v *fastjson.Value) bool {
 // parseTime reads eventTime: RFC 3339 as CloudTrail writes it, with a fast
 // path for its usual "2006-01-02T15:04:05Z" form, and the space-separated
 // form some exports use.
-func parseTime(v *fastjson.Value) (time.Time, error) {
-	if v.Type() != fastjson.TypeString {
-		return time.Time{}, fmt.Errorf("field eventTime: expected a string, got %s", v.Type())
-	}
-	b, _ := v.StringBytes()
-	t, err := decode.ParseTime(b)
-	if err != nil {
-		return t, fmt.Errorf("field eventTime: %w", err)
-	}
-	return t, nil
-}
+func parseTime(v *fastjson.Value) (time.Time, error) { return decode.TimeField(v, "eventTime") }
 
 func shortErr(err error) string { return truncate(err.Error(), 200) }
 

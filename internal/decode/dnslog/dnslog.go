@@ -517,17 +517,7 @@ func port(b []byte) (uint16, bool) {
 // ("2021-02-04T17:51:55Z", with or without fractional seconds) through a
 // fast path, any other RFC 3339 time, and the space-separated UTC form
 // ("2022-06-25 00:27:53") some exports and Panther's test events use.
-func parseTime(v *fastjson.Value) (time.Time, error) {
-	if v.Type() != fastjson.TypeString {
-		return time.Time{}, fmt.Errorf("field query_timestamp: expected a string, got %s", v.Type())
-	}
-	b, _ := v.StringBytes()
-	t, err := decode.ParseTime(b)
-	if err != nil {
-		return t, fmt.Errorf("field query_timestamp: %w", err)
-	}
-	return t, nil
-}
+func parseTime(v *fastjson.Value) (time.Time, error) { return decode.TimeField(v, "query_timestamp") }
 
 func shortErr(err error) string { return truncate(err.Error(), 200) }
 
