@@ -28,6 +28,7 @@ import (
 	"github.com/picket-dev/picket/internal/detect/builtin"
 	"github.com/picket-dev/picket/internal/detect/dnsquery"
 	"github.com/picket-dev/picket/internal/detect/netflow"
+	"github.com/picket-dev/picket/internal/detect/sigma"
 	"github.com/picket-dev/picket/internal/detect/threatintel"
 	"github.com/picket-dev/picket/internal/intel"
 	"github.com/picket-dev/picket/internal/pipeline"
@@ -64,8 +65,28 @@ func Detectors(d config.DetectorsConfig, lookup threatintel.Lookup) (*detect.Reg
 	all = append(all, threatintel.All(lookup, threatintel.Options{
 		LocalNetworks: d.Network.LocalNetworks, Window: d.Network.Window, MaxEntities: d.Network.MaxEntities,
 	})...)
+	rules, _ := SigmaRules(d.Sigma)
+	for _, r := range rules {
+		all = append(all, r)
+	}
 	return detect.NewRegistry(all...)
 }
+
+// SigmaRules loads and compiles the configured Sigma rules. Rules with
+// problems are left out and reported (a deprecated rule as a skipped
+// notice, see sigma.Error.Skipped); the rest load.
+func SigmaRules(c config.SigmaConfig) ([]*sigma.CompiledRule, []error) {
+	if len(c.Rules) == 0 {
+		return nil, nil
+	}
+	parsed, errs := sigma.LoadPaths(c.Rules...)
+	rules, cerrs := sigma.Compile(parsed, sigma.Options{Placeholders: c.Placeholders, Shadow: c.Shadow, MaxGroups: c.MaxGroups})
+	return rules, append(errs, cerrs...)
+}
+
+// EngineDetectors prepares selected detectors for an engine: the Sigma
+// rules among them are evaluated together, in one pass per event.
+func EngineDetectors(sel []detect.Detector) []detect.Detector { return sigma.Collapse(sel) }
 
 // noIntel is the lookup when no lists are loaded.
 type noIntel struct{}
@@ -81,6 +102,15 @@ func Validate(cfg *config.Config) error {
 		return err
 	}
 	decoders := Decoders()
+	var ruleProblems []string
+	if _, errs := SigmaRules(cfg.Detectors.Sigma); len(errs) > 0 {
+		for _, e := range errs {
+			if se, ok := e.(*sigma.Error); ok && se.Skipped {
+				continue
+			}
+			ruleProblems = append(ruleProblems, e.Error())
+		}
+	}
 	return cfg.Validate(config.Checks{
 		Formats: func(f string) bool { return f == pipeline.FormatAuto || decoders.Has(f) },
 		FormatOptions: func(format string, opts map[string]string) error {
@@ -106,6 +136,7 @@ func Validate(cfg *config.Config) error {
 			_, err := dets.Select(expr, disabled)
 			return err
 		},
+		SigmaCheck: func() []string { return ruleProblems },
 	})
 }
 
@@ -162,6 +193,15 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		}
 		o.Log.Info("threat intelligence list loaded", "list", l.List, "entries", l.Entries, "bad_lines", l.Bad)
 	}
+	_, ruleErrs := SigmaRules(cfg.Detectors.Sigma)
+	for _, e := range ruleErrs {
+		var se *sigma.Error
+		if errors.As(e, &se) && se.Skipped {
+			o.Log.Info("sigma rule skipped", "rule", se.Rule, "file", se.File, "reason", se.Err)
+			continue
+		}
+		o.Log.Warn("sigma rule not loaded", "err", e)
+	}
 	dets, err := Detectors(cfg.Detectors, lists)
 	if err != nil {
 		return nil, err
@@ -186,7 +226,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	newPipe := func() *pipeline.Pipeline {
 		dets, _ := Detectors(cfg.Detectors, lists)
 		sel, _ := dets.Select(cfg.Detectors.Select, cfg.Detectors.Disabled)
-		en := detect.NewEngine(sel, o.Now)
+		en := detect.NewEngine(EngineDetectors(sel), o.Now)
 		states.add(en)
 		return pipeline.New(Decoders(), en, st, pipeline.Options{
 			BatchSize:      cfg.Pipeline.BatchSize,

@@ -107,7 +107,7 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanReport, error) {
 		}
 		objs = append(objs, files...)
 	}
-	pipe := pipeline.New(decoders, detect.NewEngine(selected, o.Now), rep.Collector, pipeline.Options{
+	pipe := pipeline.New(decoders, detect.NewEngine(EngineDetectors(selected), o.Now), rep.Collector, pipeline.Options{
 		BatchSize: o.BatchSize, MaxRecordBytes: o.MaxRecordBytes, EvidenceLimit: o.EvidenceLimit, Now: o.Now,
 	}, nil, o.Log)
 	s := &rep.Summary

@@ -41,6 +41,7 @@ func commands() []command {
 		{"demo", "[flags]", "ingest the bundled attack scenario and serve the API", cmdDemo},
 		{"check-config", "-c picket.yaml", "report every problem of a config file", cmdCheckConfig},
 		{"findings", "list|show|archive|unarchive", "read and archive stored findings", cmdFindings},
+		{"rules", "list|lint|test [PATH...]", "list detectors and rules, lint Sigma rules, run rule tests", cmdRules},
 		{"bench", "[flags]", "measure scan throughput on a generated CloudTrail corpus", cmdBench},
 		{"version", "", "print the version", cmdVersion},
 	}

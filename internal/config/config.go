@@ -111,6 +111,22 @@ type DetectorsConfig struct {
 	Network netflow.Config `yaml:"network"`
 	// DNS tunes the DNS query detectors (package detect/dnsquery).
 	DNS dnsquery.Config `yaml:"dns"`
+	// Sigma loads Sigma rules (package detect/sigma).
+	Sigma SigmaConfig `yaml:"sigma"`
+}
+
+// SigmaConfig says where Sigma rules are and how to run them.
+type SigmaConfig struct {
+	// Rules are rule files or directories (searched recursively for
+	// *.yml), relative to the config file.
+	Rules []string `yaml:"rules"`
+	// Placeholders are the values of %name% placeholders (|expand).
+	Placeholders map[string][]string `yaml:"placeholders"`
+	// Shadow lists rules (names or ids) that only count: their findings
+	// are stored archived and never alert.
+	Shadow []string `yaml:"shadow"`
+	// MaxGroups bounds each correlation rule's group-by state.
+	MaxGroups int `yaml:"max_groups"`
 }
 
 // SourceConfig is one input.
@@ -190,6 +206,9 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	abs(&c.DataDir)
 	abs(&c.Store.SQLite.Path)
+	for i := range c.Detectors.Sigma.Rules {
+		abs(&c.Detectors.Sigma.Rules[i])
+	}
 	for i := range c.Sources {
 		abs(&c.Sources[i].Path)
 	}
@@ -366,6 +385,8 @@ type Checks struct {
 	SelectCheck func(expr string, disabled []string) error // detector selection
 	// FormatOptions checks a source's format_options for its format.
 	FormatOptions func(format string, opts map[string]string) error
+	// SigmaCheck reports the configured Sigma rules that do not load.
+	SigmaCheck func() []string
 }
 
 // Validate reports every problem of c at once and resolves the secrets it
@@ -438,6 +459,16 @@ func (c *Config) Validate(ck Checks) error {
 				field = "detectors.disabled"
 			}
 			add(field, "%v", err)
+		}
+	}
+	for i, p := range c.Detectors.Sigma.Rules {
+		if _, err := os.Stat(p); err != nil {
+			add(fmt.Sprintf("detectors.sigma.rules[%d]", i), "%v", err)
+		}
+	}
+	if ck.SigmaCheck != nil {
+		for _, p := range ck.SigmaCheck() {
+			add("detectors.sigma.rules", "%s", p)
 		}
 	}
 	for field, err := range map[string]error{

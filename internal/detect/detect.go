@@ -20,6 +20,7 @@ import (
 // Info describes a detector.
 type Info struct {
 	Name        string       // unique name
+	Aliases     []string     // other names it answers to in selections (a Sigma rule's id)
 	Description string       // one line
 	Tags        []string     // for selection: cloudtrail, iam, s3, ec2, noisy, …
 	Types       []string     // finding types it can raise
@@ -157,7 +158,7 @@ func (r *Registry) Select(expr string, disabled []string) ([]Detector, error) {
 		}
 	}
 	for _, n := range disabled {
-		if _, ok := r.byName[n]; !ok {
+		if _, ok := r.byName[n]; !ok && !known[n] {
 			unknown = append(unknown, n)
 		}
 	}
@@ -167,7 +168,7 @@ func (r *Registry) Select(expr string, disabled []string) ([]Detector, error) {
 	matches := func(d Detector, terms []string) bool {
 		in := d.Info()
 		for _, t := range terms {
-			if t == in.Name || slices.Contains(in.Tags, t) {
+			if t == in.Name || slices.Contains(in.Tags, t) || slices.Contains(in.Aliases, t) {
 				return true
 			}
 		}
@@ -178,7 +179,7 @@ func (r *Registry) Select(expr string, disabled []string) ([]Detector, error) {
 		if len(incl) > 0 && !matches(d, incl) {
 			continue
 		}
-		if matches(d, excl) || slices.Contains(disabled, d.Info().Name) {
+		if matches(d, excl) || matches(d, disabled) {
 			continue
 		}
 		out = append(out, d)
@@ -191,6 +192,9 @@ func (r *Registry) knownTerms() map[string]bool {
 	for _, d := range r.dets {
 		in := d.Info()
 		k[in.Name] = true
+		for _, a := range in.Aliases {
+			k[a] = true
+		}
 		for _, t := range in.Tags {
 			k[t] = true
 		}
@@ -200,10 +204,14 @@ func (r *Registry) knownTerms() map[string]bool {
 
 // Tags lists every tag in use, sorted.
 func (r *Registry) Tags() []string {
+	seen := map[string]bool{}
 	var out []string
-	for t := range r.knownTerms() {
-		if _, isName := r.byName[t]; !isName {
-			out = append(out, t)
+	for _, d := range r.dets {
+		for _, t := range d.Info().Tags {
+			if _, isName := r.byName[t]; !isName && !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
 		}
 	}
 	sort.Strings(out)

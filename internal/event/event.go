@@ -23,11 +23,12 @@ type Kind uint8
 const (
 	KindUnknown Kind = iota
 	KindCloudTrail
-	KindVPCFlow // VPC Flow Logs: Event.Net
-	KindDNS     // Route 53 Resolver query logs: Event.DNS
+	KindVPCFlow  // VPC Flow Logs: Event.Net
+	KindDNS      // Route 53 Resolver query logs: Event.DNS
+	KindK8sAudit // Kubernetes / EKS audit logs: Raw is the audit event
 )
 
-var kindNames = [...]string{KindUnknown: "unknown", KindCloudTrail: "cloudtrail", KindVPCFlow: "vpcflow", KindDNS: "dns"}
+var kindNames = [...]string{KindUnknown: "unknown", KindCloudTrail: "cloudtrail", KindVPCFlow: "vpcflow", KindDNS: "dns", KindK8sAudit: "k8saudit"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -47,10 +47,30 @@ type Keys struct {
 
 // Resource is GuardDuty's resource object: a type and the matching details.
 type Resource struct {
-	ResourceType     string            `json:"resourceType"` // AccessKey, Instance, S3Bucket
-	AccessKeyDetails *AccessKeyDetails `json:"accessKeyDetails,omitempty"`
-	InstanceDetails  *InstanceDetails  `json:"instanceDetails,omitempty"`
-	S3BucketDetails  []S3BucketDetail  `json:"s3BucketDetails,omitempty"`
+	ResourceType      string             `json:"resourceType"` // AccessKey, Instance, S3Bucket
+	AccessKeyDetails  *AccessKeyDetails  `json:"accessKeyDetails,omitempty"`
+	InstanceDetails   *InstanceDetails   `json:"instanceDetails,omitempty"`
+	S3BucketDetails   []S3BucketDetail   `json:"s3BucketDetails,omitempty"`
+	EksClusterDetails *EksClusterDetails `json:"eksClusterDetails,omitempty"`
+	KubernetesDetails *KubernetesDetails `json:"kubernetesDetails,omitempty"`
+}
+
+// EksClusterDetails names the EKS (or other Kubernetes) cluster.
+type EksClusterDetails struct {
+	Name string `json:"name,omitempty"`
+	Arn  string `json:"arn,omitempty"`
+}
+
+// KubernetesDetails says who acted in the cluster.
+type KubernetesDetails struct {
+	KubernetesUserDetails *KubernetesUserDetails `json:"kubernetesUserDetails,omitempty"`
+}
+
+// KubernetesUserDetails is the Kubernetes user behind the call.
+type KubernetesUserDetails struct {
+	Username string   `json:"username,omitempty"`
+	UID      string   `json:"uid,omitempty"`
+	Groups   []string `json:"groups,omitempty"`
 }
 
 // AccessKeyDetails identifies the credential used.
@@ -99,11 +119,26 @@ type Service struct {
 
 // Action is GuardDuty's service.action: a type and the matching object.
 type Action struct {
-	ActionType              string                   `json:"actionType"` // AWS_API_CALL, NETWORK_CONNECTION, PORT_PROBE, DNS_REQUEST
+	ActionType              string                   `json:"actionType"` // AWS_API_CALL, NETWORK_CONNECTION, PORT_PROBE, DNS_REQUEST, KUBERNETES_API_CALL
 	AwsAPICallAction        *AwsAPICallAction        `json:"awsApiCallAction,omitempty"`
 	NetworkConnectionAction *NetworkConnectionAction `json:"networkConnectionAction,omitempty"`
 	PortProbeAction         *PortProbeAction         `json:"portProbeAction,omitempty"`
 	DNSRequestAction        *DNSRequestAction        `json:"dnsRequestAction,omitempty"`
+	KubernetesAPICallAction *KubernetesAPICallAction `json:"kubernetesApiCallAction,omitempty"`
+}
+
+// KubernetesAPICallAction is a call to the Kubernetes API server.
+type KubernetesAPICallAction struct {
+	RequestURI      string           `json:"requestUri,omitempty"`
+	Verb            string           `json:"verb,omitempty"`
+	SourceIPs       []string         `json:"sourceIps,omitempty"`
+	UserAgent       string           `json:"userAgent,omitempty"`
+	RemoteIPDetails *RemoteIPDetails `json:"remoteIpDetails,omitempty"`
+	StatusCode      int              `json:"statusCode,omitempty"`
+	Namespace       string           `json:"namespace,omitempty"`
+	Resource        string           `json:"resource,omitempty"`
+	Subresource     string           `json:"subresource,omitempty"`
+	ResourceName    string           `json:"resourceName,omitempty"`
 }
 
 // NetworkConnectionAction is a connection between an instance and a

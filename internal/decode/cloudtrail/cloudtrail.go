@@ -105,6 +105,23 @@ func Parse(b []byte) (*event.Event, error) {
 	return d.ev.Clone(), nil
 }
 
+// DecodeRecord decodes one record (any supported shape) that arrived on
+// its own — an HTTP delivery, a queue message, a benchmark. The event
+// borrows the decoder's memory and b: it is valid until the next call.
+// A digest record is reported as ErrSkipped.
+func (d *Decoder) DecodeRecord(b []byte) (*event.Event, error) {
+	if err := d.decodeRecord(b); err != nil {
+		if err == errSkip {
+			return nil, ErrSkipped
+		}
+		return nil, err
+	}
+	return &d.ev, nil
+}
+
+// ErrSkipped is returned for records that are deliberately not events.
+var ErrSkipped = errSkip
+
 // decodeRecord parses one record, envelope or wrapper into d.ev.
 func (d *Decoder) decodeRecord(b []byte) error {
 	v, err := d.p.ParseBytes(b)

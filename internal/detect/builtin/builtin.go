@@ -7,7 +7,6 @@ package builtin
 
 import (
 	"context"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -92,58 +91,10 @@ func (r *apiRule) Detect(_ context.Context, e *event.Event, out []finding.Findin
 
 var ctKinds = []event.Kind{event.KindCloudTrail}
 
-// newFinding fills what every CloudTrail API finding has: account, region,
-// the access key resource, the API call action and the seen window. All
-// strings are copied out of the event.
+// newFinding is detect.APICallFinding: the shape every CloudTrail API
+// finding has.
 func newFinding(detector, typ string, sev float64, e *event.Event) finding.Finding {
-	a := &e.Actor
-	akd := &finding.AccessKeyDetails{
-		AccessKeyID: clone(a.AccessKeyID),
-		PrincipalID: clone(a.PrincipalID),
-		UserName:    clone(a.Name()),
-		UserType:    clone(a.Type),
-	}
-	call := &finding.AwsAPICallAction{
-		API:         clone(e.Action),
-		ServiceName: clone(e.Service),
-		ErrorCode:   clone(e.ErrorCode),
-		UserAgent:   clone(a.UserAgent),
-	}
-	if ip, err := netip.ParseAddr(e.SourceIP); err == nil {
-		call.CallerType = "Remote IP"
-		if ip.Is4() || ip.Is4In6() {
-			call.RemoteIPDetails = &finding.RemoteIPDetails{IPAddressV4: ip.Unmap().String()}
-		} else {
-			call.RemoteIPDetails = &finding.RemoteIPDetails{IPAddressV6: ip.String()}
-		}
-	} else if e.SourceIP != "" {
-		call.CallerType = "AWS Service"
-		call.DomainDetails = &finding.DomainDetails{Domain: clone(e.SourceIP)}
-	}
-	actor := a.ARN
-	if actor == "" {
-		actor = a.PrincipalID
-	}
-	if actor == "" {
-		actor = a.InvokedBy
-	}
-	return finding.Finding{
-		Type:      typ,
-		Severity:  sev,
-		AccountID: clone(e.Account),
-		Region:    clone(e.Region),
-		Resource:  finding.Resource{ResourceType: "AccessKey", AccessKeyDetails: akd},
-		Service: finding.Service{
-			DetectorID:     detector,
-			Action:         finding.Action{ActionType: "AWS_API_CALL", AwsAPICallAction: call},
-			Count:          1,
-			EventFirstSeen: e.Time,
-			EventLastSeen:  e.Time,
-			ResourceRole:   "TARGET",
-			FeatureName:    "CloudTrail",
-		},
-		Keys: finding.Keys{Actor: clone(actor)},
-	}
+	return detect.APICallFinding(detector, typ, sev, e)
 }
 
 func clone(s string) string { return strings.Clone(s) }
