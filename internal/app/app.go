@@ -23,6 +23,7 @@ import (
 	"github.com/picket-dev/picket/internal/decode"
 	"github.com/picket-dev/picket/internal/decode/cloudtrail"
 	"github.com/picket-dev/picket/internal/decode/dnslog"
+	"github.com/picket-dev/picket/internal/decode/k8saudit"
 	"github.com/picket-dev/picket/internal/decode/vpcflow"
 	"github.com/picket-dev/picket/internal/detect"
 	"github.com/picket-dev/picket/internal/detect/builtin"
@@ -44,6 +45,7 @@ func Decoders() *decode.Registry {
 	r, err := decode.NewRegistry(map[string]decode.Factory{
 		cloudtrail.Format: cloudtrail.New,
 		dnslog.Format:     dnslog.New,
+		k8saudit.Format:   k8saudit.New,
 		vpcflow.Format:    vpcflow.New,
 	})
 	if err != nil { // only if the table above is wrong

@@ -431,3 +431,43 @@ func TestTrustedListWidened(t *testing.T) {
 		t.Fatalf("findings %+v", fs)
 	}
 }
+
+// Sigma rules from the config run in the scan: a matching rule raises a
+// finding with the rule's attribution; a shadow rule's findings are stored
+// archived; a broken rule is reported and the others still run.
+func TestScanSigmaRules(t *testing.T) {
+	dir := testutil.SharedData(t, "stratus-red-team", "detonation-logs")
+	bad := filepath.Join(t.TempDir(), "broken.yml")
+	if err := os.WriteFile(bad, []byte("title: broken\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    eventName|nope: x\n  condition: s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Scan(t.Context(), ScanOptions{Paths: []string{dir}, Detectors: config.DetectorsConfig{
+		Sigma: config.SigmaConfig{Rules: []string{"testdata/sigma", bad}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Error(), "broken.yml:5") {
+		t.Errorf("errors %v, want the broken rule at line 5", rep.Errors)
+	}
+	var stop, shadow int
+	for _, f := range rep.Findings {
+		switch f.Type {
+		case "DefenseEvasion:IAMUser/TrailStoppedByAHuman.Sigma":
+			stop++
+			info := f.Service.AdditionalInfo["sigma"].(map[string]any)
+			if f.Severity != 7.5 || info["author"] != "Picket tests" || f.Service.Archived || len(rep.Collector.Evidence(f.ID)) == 0 {
+				t.Errorf("stop finding %+v", f)
+			}
+		case "Behavior:IAMUser/AnyCallCountedInShadow.Sigma":
+			shadow++
+			if !f.Service.Archived {
+				t.Errorf("shadow finding not archived: %+v", f)
+			}
+		}
+	}
+	// One detonation (cloudtrail-stop) calls StopLogging; many call Get*.
+	if stop != 1 || shadow < 5 {
+		t.Errorf("sigma findings: %d StopLogging, %d shadow", stop, shadow)
+	}
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/detect"
+	"github.com/picket-dev/picket/internal/detect/sigma"
 	"github.com/picket-dev/picket/internal/finding"
 	"github.com/picket-dev/picket/internal/intel"
 	"github.com/picket-dev/picket/internal/pipeline"
@@ -88,6 +90,14 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanReport, error) {
 		return nil, err
 	}
 	rep := &ScanReport{Collector: &pipeline.Collector{}}
+	_, ruleErrs := SigmaRules(o.Detectors.Sigma)
+	for _, e := range ruleErrs {
+		var se *sigma.Error
+		if errors.As(e, &se) && se.Skipped {
+			continue
+		}
+		rep.Errors = append(rep.Errors, fmt.Errorf("sigma rule not loaded: %w", e))
+	}
 	if lerr != nil { // some lists failed: say so, scan with the others
 		rep.Errors = append(rep.Errors, fmt.Errorf("threat intelligence: %w", lerr))
 	}

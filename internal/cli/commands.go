@@ -97,6 +97,7 @@ func cmdScan(ctx context.Context, env Env, args []string) int {
 	cfgPath := fs.String("c", "", "picket.yaml whose detectors and intel sections to use (threat lists, thresholds)")
 	include := fs.String("include", strings.Join(config.DefaultInclude, ","), "file name patterns read from directories, comma-separated")
 	showQ := fs.Bool("quarantine", false, "list the quarantined records on stderr")
+	rules := fs.String("rules", "", "Sigma rule files or directories, comma-separated (added to the config's)")
 	paths, err := parse(fs, args)
 	if err != nil {
 		return flagErr(err)
@@ -128,6 +129,9 @@ func cmdScan(ctx context.Context, env Env, args []string) int {
 		}
 		opts.Detectors, opts.Intel = c.Detectors, c.Intel
 		opts.BatchSize, opts.MaxRecordBytes, opts.EvidenceLimit = c.Pipeline.BatchSize, c.Pipeline.MaxRecordBytes, c.Pipeline.EvidencePerFinding
+	}
+	if *rules != "" {
+		opts.Detectors.Sigma.Rules = append(opts.Detectors.Sigma.Rules, splitList(*rules)...)
 	}
 	rep, err := app.Scan(ctx, opts)
 	if err != nil {

@@ -244,7 +244,7 @@ var knownModifiers = map[string]bool{
 	"contains": true, "startswith": true, "endswith": true, "all": true, "cased": true,
 	"re": true, "i": true, "m": true, "s": true, "cidr": true, "exists": true, "fieldref": true,
 	"gt": true, "gte": true, "lt": true, "lte": true, "expand": true,
-	"encoding/base64": true, "base64offset": true, "utf16le": true, "utf16be": true, "utf16": true, "wide": true, "windash": true,
+	"base64": true, "base64offset": true, "utf16le": true, "utf16be": true, "utf16": true, "wide": true, "windash": true,
 	"minute": true, "hour": true, "day": true, "week": true, "month": true, "year": true,
 }
 

@@ -49,7 +49,11 @@ func lexCond(s string) ([]token, error) {
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
-		case c == '(' || c == ')' || c == '|':
+		case c == '|':
+			// A v1 aggregation follows: the parser reports it.
+			toks = append(toks, token{kind: c, text: s[i:], col: i + 1})
+			return append(toks, token{col: len(s) + 1}), nil
+		case c == '(' || c == ')':
 			toks = append(toks, token{kind: c, text: string(c), col: i + 1})
 			i++
 		case isIdentByte(c):

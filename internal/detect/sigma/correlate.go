@@ -314,7 +314,7 @@ func (c *correlation) observe(b *CompiledRule, ec *evalCtx, e *event.Event, out 
 		"type": c.Type, "timespan": c.Timespan, "count": count, "group": group, "rules": rules,
 	}
 	f.Service.AdditionalInfo = map[string]any{"sigma": info}
-	f.Keys.Resource += "|" + groupKey(st.group)
+	f.Keys.Resource = groupKey(st.group)
 	return append(out, f)
 }
 

@@ -156,7 +156,7 @@ func Compile(rules []*Rule, o Options) ([]*CompiledRule, []error) {
 		}
 		cr.Severity = sev
 		cr.name = ruleName(r, names)
-		cr.Shadow = r.Shadow || shadow[cr.name] || (r.ID != "" && shadow[r.ID]) || shadow[r.Title]
+		cr.Shadow = r.Shadow || shadow[cr.name] || (r.ID != "" && shadow[r.ID]) || (r.Name != "" && shadow[r.Name]) || shadow[r.Title]
 		for _, ref := range []string{r.ID, r.Name, cr.name} {
 			if ref != "" {
 				byRef[ref] = cr
@@ -176,13 +176,24 @@ func Compile(rules []*Rule, o Options) ([]*CompiledRule, []error) {
 		}
 		cr.Source = cr.corr.base[0].Source
 	}
+	types := map[string]*CompiledRule{}
 	for _, cr := range out {
 		if bad[cr] {
 			continue
 		}
-		if cr.Type == "" {
-			cr.Type = TypeName(cr.Rule, cr.Source)
+		cr.Type = TypeName(cr.Rule, cr.Source)
+		if prev, dup := types[cr.Type]; dup && prev != cr {
+			// Two rules with one title: tell their findings apart.
+			suffix := cr.ID
+			if len(suffix) > 8 {
+				suffix = suffix[:8]
+			}
+			if suffix == "" {
+				suffix = strings.TrimPrefix(cr.name, "sigma/")
+			}
+			cr.Type = strings.TrimSuffix(cr.Type, ".Sigma") + familyName(suffix) + ".Sigma"
 		}
+		types[cr.Type] = cr
 		keep = append(keep, cr)
 	}
 	return keep, errs
@@ -388,10 +399,10 @@ func baseFinding(r *CompiledRule, e *event.Event) finding.Finding {
 		f.Description = r.Title
 	}
 	f.Service.Archived = r.Shadow
-	// Findings of two rules never merge, even with the same type name.
-	f.Keys.Resource = r.ID
-	if f.Keys.Resource == "" {
-		f.Keys.Resource = r.name
+	// The first resource the record names (types are unique per rule, see
+	// Compile, so two rules' findings never merge).
+	if len(e.Resources) > 0 {
+		f.Keys.Resource = strings.Clone(e.Resources[0].ARN)
 	}
 	return f
 }

@@ -1,0 +1,5 @@
+//go:build race
+
+package k8saudit
+
+const raceEnabled = true
