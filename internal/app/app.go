@@ -54,6 +54,16 @@ func Decoders() *decode.Registry {
 	return r
 }
 
+// SniffFormat names a file's format from its first bytes: the formats
+// that recognise themselves (Kubernetes audit logs) first, then
+// decode.Sniff (CloudTrail, VPC Flow Logs, Route 53 Resolver logs).
+func SniffFormat(head []byte) string {
+	if k8saudit.Sniff(head) {
+		return k8saudit.Format
+	}
+	return decode.Sniff(head)
+}
+
 // Detectors is the registry of detectors, configured by d, the threat
 // intelligence ones asking lookup (nil: no lists). Every call makes new
 // detectors: stateful ones are not shared between goroutines.
@@ -235,6 +245,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 			MaxRecordBytes: cfg.Pipeline.MaxRecordBytes,
 			EvidenceLimit:  cfg.Pipeline.EvidencePerFinding,
 			Now:            o.Now,
+			Sniff:          SniffFormat,
 		}, metrics, o.Log)
 	}
 	o.Log.Info("picket ready", "store", cfg.Store.Driver, "detectors", len(selected), "sources", len(cfg.Sources))

@@ -118,7 +118,7 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanReport, error) {
 		objs = append(objs, files...)
 	}
 	pipe := pipeline.New(decoders, detect.NewEngine(EngineDetectors(selected), o.Now), rep.Collector, pipeline.Options{
-		BatchSize: o.BatchSize, MaxRecordBytes: o.MaxRecordBytes, EvidenceLimit: o.EvidenceLimit, Now: o.Now,
+		BatchSize: o.BatchSize, MaxRecordBytes: o.MaxRecordBytes, EvidenceLimit: o.EvidenceLimit, Now: o.Now, Sniff: SniffFormat,
 	}, nil, o.Log)
 	s := &rep.Summary
 	for _, obj := range objs {

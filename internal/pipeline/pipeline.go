@@ -41,6 +41,10 @@ type Options struct {
 	MaxRecordBytes int              // larger records are quarantined; default 8 MiB
 	EvidenceLimit  int              // raw events kept per finding; default store.DefaultEvidenceLimit
 	Now            func() time.Time // clock for commits and lag; default time.Now
+	// Sniff names the format of an object from its first bytes (for
+	// FormatAuto); default decode.Sniff. The app adds the formats whose
+	// recognisers live in their decoders' packages.
+	Sniff func(head []byte) string
 }
 
 // Pipeline reads objects through decoders and detectors into a Sink.
@@ -58,6 +62,9 @@ type Pipeline struct {
 func New(decoders *decode.Registry, engine *detect.Engine, sink Sink, opts Options, metrics *Metrics, log *slog.Logger) *Pipeline {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 2000
+	}
+	if opts.Sniff == nil {
+		opts.Sniff = decode.Sniff
 	}
 	if opts.EvidenceLimit <= 0 {
 		opts.EvidenceLimit = store.DefaultEvidenceLimit
@@ -191,11 +198,11 @@ func (p *Pipeline) Process(ctx context.Context, job Job) (Result, error) {
 	if job.Format == FormatAuto {
 		br := bufio.NewReaderSize(rc, decode.SniffLen)
 		head := sniffHead(br)
-		if r.job.Format = decode.Sniff(head); r.job.Format == "" {
+		if r.job.Format = p.opts.Sniff(head); r.job.Format == "" {
 			r.res.Records, r.res.Quarantined = 1, 1
 			r.batch.Quarantine = append(r.batch.Quarantine, store.Quarantined{
 				Origin: event.Origin{Source: job.Source, Path: job.Object.Key, Index: r.start},
-				Format: FormatAuto, Reason: "not a log format Picket reads (CloudTrail, VPC Flow Logs, Route 53 Resolver query logs)",
+				Format: FormatAuto, Reason: "not a log format Picket reads (CloudTrail, VPC Flow Logs, Route 53 Resolver query logs, Kubernetes audit logs)",
 				Sample: append([]byte(nil), head[:min(len(head), store.MaxSample)]...),
 			})
 			r.pendQuar++

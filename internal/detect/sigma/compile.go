@@ -75,8 +75,16 @@ func (fc *fieldCond) eval(c *evalCtx) bool {
 	for i := range fc.paths {
 		c.vals = fc.paths[i].collect(c.raw, c.vals)
 	}
-	found := c.vals[mark:]
 	defer func() { c.vals = c.vals[:mark] }()
+	if fc.exists == 0 {
+		// Containers: their values count, after them in the list.
+		for i, n := mark, len(c.vals); i < n; i++ {
+			if t := c.vals[i].Type(); t == fastjson.TypeObject {
+				c.vals = appendLeaves(c.vals[i], c.vals)
+			}
+		}
+	}
+	found := c.vals[mark:]
 	if fc.exists != 0 {
 		has := false
 		for _, v := range found {

@@ -4,8 +4,6 @@ import (
 	"strings"
 
 	"github.com/valyala/fastjson"
-
-	"github.com/picket-dev/picket/internal/event"
 )
 
 // fieldPath is a compiled field name. Sigma names nested fields with dots
@@ -77,21 +75,40 @@ func collectDotted(o *fastjson.Object, parts []string, out []*fastjson.Value) []
 	return out
 }
 
+// appendLeaves appends the scalar values inside a container (objects and
+// arrays, recursively): a pattern on a field that holds an object matches
+// any value inside it (not its keys), as document stores search them.
+func appendLeaves(v *fastjson.Value, out []*fastjson.Value) []*fastjson.Value {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		o.Visit(func(_ []byte, el *fastjson.Value) { out = appendLeaves(el, out) })
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		for _, el := range arr {
+			out = appendLeaves(el, out)
+		}
+	default:
+		out = append(out, v)
+	}
+	return out
+}
+
 // scalarText returns the text a string pattern is matched against: a
-// string's contents, a number as written, true/false; containers as their
-// compact JSON (appended to scratch). ok is false for null.
+// string's contents, a number as written (appended to scratch), true or
+// false. ok is false for null and containers.
 func scalarText(v *fastjson.Value, scratch []byte) (s string, buf []byte, ok bool) {
 	switch v.Type() {
 	case fastjson.TypeString:
-		return event.B2S(v.GetStringBytes()), scratch, true
-	case fastjson.TypeNull:
-		return "", scratch, false
+		return b2s(v.GetStringBytes()), scratch, true
 	case fastjson.TypeTrue:
 		return "true", scratch, true
 	case fastjson.TypeFalse:
 		return "false", scratch, true
+	case fastjson.TypeNumber:
+		start := len(scratch)
+		scratch = v.MarshalTo(scratch)
+		return b2s(scratch[start:]), scratch, true
 	}
-	start := len(scratch)
-	scratch = v.MarshalTo(scratch)
-	return b2s(scratch[start:]), scratch, true
+	return "", scratch, false
 }

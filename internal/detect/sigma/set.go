@@ -480,6 +480,10 @@ func kubernetesFinding(detector, typ string, sev float64, e *event.Event) findin
 			cluster = res.ARN
 		}
 	}
+	actor := user.Username
+	if cluster != "" {
+		actor += " @ " + cluster
+	}
 	res := finding.Resource{
 		ResourceType:      "EKSCluster",
 		KubernetesDetails: &finding.KubernetesDetails{KubernetesUserDetails: user},
@@ -502,7 +506,7 @@ func kubernetesFinding(detector, typ string, sev float64, e *event.Event) findin
 			ResourceRole:   "TARGET",
 			FeatureName:    "EksAuditLogs",
 		},
-		Keys: finding.Keys{Actor: user.Username + "@" + cluster},
+		Keys: finding.Keys{Actor: actor},
 	}
 }
 
@@ -565,6 +569,11 @@ func (fc *fieldCond) valueText(c *evalCtx) any {
 	defer func() { c.vals = c.vals[:mark] }()
 	for _, v := range c.vals[mark:] {
 		t, buf, ok := scalarText(v, c.buf)
+		if !ok && v.Type() != fastjson.TypeNull {
+			start := len(buf)
+			buf = v.MarshalTo(buf)
+			t, ok = b2s(buf[start:]), true
+		}
 		c.buf = buf
 		if ok {
 			if len(t) > 512 {
@@ -626,4 +635,19 @@ func (s *Set) Stats() []RuleStat {
 		out = append(out, RuleStat{Name: r.name, ID: r.ID, Shadow: r.Shadow, Matches: r.Matches()})
 	}
 	return out
+}
+
+// MatchJSON reports whether the detection rule matches a raw JSON record
+// (for tools and tests; the event path is Set.Detect).
+func (r *CompiledRule) MatchJSON(record string) bool {
+	if r.det == nil {
+		return false
+	}
+	v, err := fastjson.Parse(record)
+	if err != nil {
+		return false
+	}
+	var c evalCtx
+	c.reset(v)
+	return r.det.match(&c)
 }

@@ -38,10 +38,10 @@ func matches(t *testing.T, r *CompiledRule, ev string) bool {
 // row has events that must match and events that must not.
 func TestSemantics(t *testing.T) {
 	cases := []struct {
-		name      string
-		det       string
-		opts      Options
-		yes, no   []string
+		name    string
+		det     string
+		opts    Options
+		yes, no []string
 	}{
 		{"exact is case-insensitive", "  sel:\n    eventName: StopLogging\n  condition: sel\n",
 			Options{}, []string{`{"eventName":"StopLogging"}`, `{"eventName":"stoplogging"}`}, []string{`{"eventName":"StopLoggingX"}`, `{}`}},
@@ -267,5 +267,23 @@ func TestGlobMatch(t *testing.T) {
 		if got := globMatch(parseWildcards(tc.pat), tc.s, tc.cased); got != tc.want {
 			t.Errorf("glob %q on %q (cased %v) = %v", tc.pat, tc.s, tc.cased, got)
 		}
+	}
+}
+
+// A pattern on an object field matches the values inside it, not its keys
+// nor its JSON text (a policy logged as a string keeps its quotes).
+func TestObjectFieldValues(t *testing.T) {
+	r, err := compileOne(t, "  sel:\n    requestParameters|contains|all: ['\"Allow\"', 's3:GetObject']\n  condition: sel\n", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := `{"requestParameters":{"policyName":"p","policyDocument":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\"}]}"}}`
+	nested := `{"requestParameters":{"a":[{"b":"\"allow\""}],"c":{"d":"S3:GETOBJECT"}}}`
+	keysOnly := `{"requestParameters":{"\"Allow\"":1,"s3:GetObject":2}}`
+	if !matches(t, r, yes) || !matches(t, r, nested) {
+		t.Error("values inside the object should match")
+	}
+	if matches(t, r, keysOnly) {
+		t.Error("keys must not match")
 	}
 }
