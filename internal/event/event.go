@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/picket-dev/picket/internal/finding"
 )
 
 // Kind is the kind of log an event came from.
@@ -26,9 +28,10 @@ const (
 	KindVPCFlow  // VPC Flow Logs: Event.Net
 	KindDNS      // Route 53 Resolver query logs: Event.DNS
 	KindK8sAudit // Kubernetes / EKS audit logs: Raw is the audit event
+	KindFinding  // a finding from another producer (GuardDuty, Security Hub): Event.Finding
 )
 
-var kindNames = [...]string{KindUnknown: "unknown", KindCloudTrail: "cloudtrail", KindVPCFlow: "vpcflow", KindDNS: "dns", KindK8sAudit: "k8saudit"}
+var kindNames = [...]string{KindUnknown: "unknown", KindCloudTrail: "cloudtrail", KindVPCFlow: "vpcflow", KindDNS: "dns", KindK8sAudit: "k8saudit", KindFinding: "finding"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -159,6 +162,10 @@ type Event struct {
 
 	Net Network // KindVPCFlow
 	DNS DNS     // KindDNS
+	// Finding is the producer's finding mapped to Picket's (GuardDuty)
+	// schema, for KindFinding. Like the rest of the event it may borrow
+	// the decoder's memory: detectors keep a Detach'ed copy.
+	Finding *finding.Finding
 
 	// Raw is the record as a parsed JSON DOM (for EventBridge envelopes, the
 	// detail). Nil for non-JSON sources.

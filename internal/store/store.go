@@ -56,6 +56,8 @@ type Store interface {
 	// QuarantineCount counts quarantined records, optionally for one source.
 	QuarantineCount(ctx context.Context, source string) (int64, error)
 
+	// Router is the routing and notification side (outbox, suppression).
+	Router
 	// Ping checks that the store answers (for /healthz).
 	Ping(ctx context.Context) error
 

@@ -81,5 +81,54 @@ var dialect = sqlstore.Dialect{
 		{Version: 2, Name: "checkpoint file identity", Statements: []string{
 			`ALTER TABLE checkpoints ADD COLUMN file_id TEXT NOT NULL DEFAULT ''`,
 		}},
+		{Version: 3, Name: "routing and notification", Statements: []string{
+			`ALTER TABLE findings ADD COLUMN version BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE findings ADD COLUMN routed_version BIGINT NOT NULL DEFAULT 0`,
+			`CREATE INDEX findings_unrouted ON findings (updated_at) WHERE version > routed_version`,
+			`CREATE TABLE notify_state (
+				finding_id TEXT NOT NULL,
+				target TEXT NOT NULL,
+				severity DOUBLE PRECISION NOT NULL,
+				count BIGINT NOT NULL,
+				notified_at TIMESTAMPTZ NOT NULL,
+				thread TEXT NOT NULL DEFAULT '',
+				PRIMARY KEY (finding_id, target)
+			)`,
+			`CREATE TABLE outbox (
+				id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+				dedup_key TEXT NOT NULL UNIQUE,
+				target TEXT NOT NULL,
+				finding_id TEXT NOT NULL,
+				group_key TEXT NOT NULL,
+				payload TEXT NOT NULL,
+				state TEXT NOT NULL,
+				attempts INTEGER NOT NULL DEFAULT 0,
+				not_before TIMESTAMPTZ NOT NULL,
+				lease_owner TEXT NOT NULL DEFAULT '',
+				lease_until TIMESTAMPTZ,
+				last_error TEXT NOT NULL DEFAULT '',
+				created_at TIMESTAMPTZ NOT NULL,
+				sent_at TIMESTAMPTZ
+			)`,
+			`CREATE INDEX outbox_due ON outbox (not_before) WHERE state = 'pending'`,
+			`CREATE TABLE suppression_rules (
+				id TEXT PRIMARY KEY,
+				name TEXT NOT NULL,
+				owner TEXT NOT NULL,
+				reason TEXT NOT NULL,
+				criteria TEXT NOT NULL,
+				expires_at TIMESTAMPTZ,
+				created_at TIMESTAMPTZ NOT NULL,
+				created_by TEXT NOT NULL
+			)`,
+			`CREATE TABLE suppression_audit (
+				id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+				rule_id TEXT NOT NULL,
+				action TEXT NOT NULL,
+				actor TEXT NOT NULL,
+				at TIMESTAMPTZ NOT NULL,
+				detail TEXT NOT NULL
+			)`,
+		}},
 	},
 }

@@ -222,7 +222,11 @@ func TestMigrateFromV1(t *testing.T) {
 		Severity: finding.SevMedium, Keys: finding.Keys{Resource: "AKIA1"}}
 	f.Seal()
 	f.Service.Count = 3
-	if _, err := old.Commit(t.Context(), &store.Batch{Findings: []finding.Finding{f}, Now: now}); err != nil {
+	// The finding as version 1 code wrote it (the columns it had).
+	body, _ := json.Marshal(f)
+	v1now := now
+	if _, err := db.Exec(`INSERT INTO findings (id, type, severity, account_id, region, resource_type, title, count, first_seen, last_seen, created_at, updated_at, archived, key_resource, key_actor, body)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, f.ID, f.Type, f.Severity, f.AccountID, f.Region, "", "", f.Service.Count, v1time(v1now), v1time(v1now), v1time(v1now), v1time(v1now), false, f.Keys.Resource, f.Keys.Actor, string(body)); err != nil {
 		t.Fatal(err)
 	}
 	// Version 1's checkpoint row, written as version 1 code did.
@@ -273,3 +277,5 @@ func TestMigrateFromV1(t *testing.T) {
 		t.Errorf("checkpoint written after migrating: %+v, %v", c, err)
 	}
 }
+
+func v1time(t time.Time) time.Time { return t.UTC() }

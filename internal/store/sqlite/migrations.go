@@ -76,5 +76,54 @@ var dialect = sqlstore.Dialect{
 		{Version: 2, Name: "checkpoint file identity", Statements: []string{
 			`ALTER TABLE checkpoints ADD COLUMN file_id TEXT NOT NULL DEFAULT ''`,
 		}},
+		{Version: 3, Name: "routing and notification", Statements: []string{
+			`ALTER TABLE findings ADD COLUMN version INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE findings ADD COLUMN routed_version INTEGER NOT NULL DEFAULT 0`,
+			`CREATE INDEX findings_unrouted ON findings (updated_at) WHERE version > routed_version`,
+			`CREATE TABLE notify_state (
+				finding_id TEXT NOT NULL,
+				target TEXT NOT NULL,
+				severity REAL NOT NULL,
+				count INTEGER NOT NULL,
+				notified_at TEXT NOT NULL,
+				thread TEXT NOT NULL DEFAULT '',
+				PRIMARY KEY (finding_id, target)
+			) STRICT`,
+			`CREATE TABLE outbox (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				dedup_key TEXT NOT NULL UNIQUE,
+				target TEXT NOT NULL,
+				finding_id TEXT NOT NULL,
+				group_key TEXT NOT NULL,
+				payload TEXT NOT NULL,
+				state TEXT NOT NULL,
+				attempts INTEGER NOT NULL DEFAULT 0,
+				not_before TEXT NOT NULL,
+				lease_owner TEXT NOT NULL DEFAULT '',
+				lease_until TEXT,
+				last_error TEXT NOT NULL DEFAULT '',
+				created_at TEXT NOT NULL,
+				sent_at TEXT
+			) STRICT`,
+			`CREATE INDEX outbox_due ON outbox (not_before) WHERE state = 'pending'`,
+			`CREATE TABLE suppression_rules (
+				id TEXT PRIMARY KEY,
+				name TEXT NOT NULL,
+				owner TEXT NOT NULL,
+				reason TEXT NOT NULL,
+				criteria TEXT NOT NULL,
+				expires_at TEXT,
+				created_at TEXT NOT NULL,
+				created_by TEXT NOT NULL
+			) STRICT`,
+			`CREATE TABLE suppression_audit (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				rule_id TEXT NOT NULL,
+				action TEXT NOT NULL,
+				actor TEXT NOT NULL,
+				at TEXT NOT NULL,
+				detail TEXT NOT NULL
+			) STRICT`,
+		}},
 	},
 }

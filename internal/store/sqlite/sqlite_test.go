@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -250,7 +251,11 @@ func TestMigrateFromV1(t *testing.T) {
 	}
 	f := sampleFinding()
 	f.Service.Count = 3
-	if _, err := old.Commit(t.Context(), &store.Batch{Findings: []finding.Finding{f}, Now: time.Now()}); err != nil {
+	// The finding as version 1 code wrote it (the columns it had).
+	body, _ := json.Marshal(f)
+	v1now := time.Now()
+	if _, err := db.Exec(`INSERT INTO findings (id, type, severity, account_id, region, resource_type, title, count, first_seen, last_seen, created_at, updated_at, archived, key_resource, key_actor, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, f.ID, f.Type, f.Severity, f.AccountID, f.Region, "", "", f.Service.Count, v1time(v1now), v1time(v1now), v1time(v1now), v1time(v1now), false, f.Keys.Resource, f.Keys.Actor, string(body)); err != nil {
 		t.Fatal(err)
 	}
 	// Version 1's checkpoint row, written as version 1 code did.
@@ -298,3 +303,6 @@ func TestMigrateFromV1(t *testing.T) {
 		t.Errorf("checkpoint written after migrating: %+v, %v", c, err)
 	}
 }
+
+// v1time is a time as the SQLite dialect stores it.
+func v1time(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }

@@ -91,8 +91,9 @@ func (s *Store) insertFinding(ctx context.Context, tx *sql.Tx, f *finding.Findin
 	if err != nil {
 		return false, err
 	}
-	r, err := s.exec(ctx, tx, "INSERT INTO findings (id, "+findingWriteCols+") VALUES (?"+strings.Repeat(", ?", len(args))+
-		") ON CONFLICT (id) DO NOTHING", append([]any{f.ID}, args...)...)
+	// version counts changes; the router notifies what it has not routed.
+	r, err := s.exec(ctx, tx, "INSERT INTO findings (id, "+findingWriteCols+", version) VALUES (?"+strings.Repeat(", ?", len(args))+
+		", 1) ON CONFLICT (id) DO NOTHING", append([]any{f.ID}, args...)...)
 	if err != nil {
 		return false, fmt.Errorf("inserting finding %s: %w", f.ID, err)
 	}
@@ -109,7 +110,7 @@ func (s *Store) updateFinding(ctx context.Context, tx *sql.Tx, f *finding.Findin
 		return err
 	}
 	set := strings.ReplaceAll(findingWriteCols, ",", " = ?,") + " = ?"
-	if _, err := s.exec(ctx, tx, "UPDATE findings SET "+set+" WHERE id = ?", append(args, f.ID)...); err != nil {
+	if _, err := s.exec(ctx, tx, "UPDATE findings SET "+set+", version = version + 1 WHERE id = ?", append(args, f.ID)...); err != nil {
 		return fmt.Errorf("updating finding %s: %w", f.ID, err)
 	}
 	return nil

@@ -58,6 +58,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EmptyBatch", testEmptyBatch},
 		{"UTC", testUTC},
 		{"ConcurrentCommits", testConcurrentCommits},
+		{"RoutingVersions", testRoutingVersions},
+		{"Outbox", testOutbox},
+		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
+		{"SuppressionRules", testSuppressionRules},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/picket-dev/picket/internal/finding"
+)
+
+// Notifications: every change to a finding bumps its version; the
+// dispatcher reads the findings whose version it has not routed yet,
+// decides (suppress, route, throttle), and in one transaction writes the
+// outbox rows and the routed version (RouteCommit). A sender then claims
+// due outbox rows with a lease, sends, and completes them. A crash at any
+// point leaves either the finding unrouted or the row pending: nothing is
+// lost, and dedup keys keep anything from being queued twice.
+
+// Router is the store side of routing and notification.
+type Router interface {
+	// PendingFindings returns up to limit findings changed since they were
+	// last routed, oldest change first, with their version and the state
+	// last notified for them per target.
+	PendingFindings(ctx context.Context, limit int) ([]PendingFinding, error)
+	// RouteCommit stores routing decisions atomically: outbox rows (a row
+	// whose DedupKey exists is ignored), suppressed findings archived, and
+	// each finding marked routed at its version — unless it changed again
+	// meanwhile, in which case it stays pending and is routed anew.
+	RouteCommit(ctx context.Context, b *RouteBatch) error
+	// ClaimOutbox leases up to limit pending rows due at now (NotBefore
+	// passed, no live lease) to owner until now+lease, attempts counted.
+	ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]OutboxRow, error)
+	// CompleteOutbox records a claimed row's outcome, only if owner still
+	// holds its lease (ErrConflict otherwise).
+	CompleteOutbox(ctx context.Context, owner string, c OutboxCompletion) error
+	// Outbox lists rows, newest first (state "" means any).
+	Outbox(ctx context.Context, state string, limit int) ([]OutboxRow, error)
+	// OutboxCounts counts rows by state.
+	OutboxCounts(ctx context.Context) (map[string]int64, error)
+
+	// SuppressionRules lists the stored suppression rules, oldest first.
+	SuppressionRules(ctx context.Context) ([]SuppressionRule, error)
+	// PutSuppressionRule adds (or replaces, by ID) a rule and audits it.
+	PutSuppressionRule(ctx context.Context, r SuppressionRule, a AuditEntry) error
+	// DeleteSuppressionRule removes a rule (ErrNotFound if absent) and audits it.
+	DeleteSuppressionRule(ctx context.Context, id string, a AuditEntry) error
+	// SuppressionAudit lists audit entries, newest first.
+	SuppressionAudit(ctx context.Context, limit int) ([]AuditEntry, error)
+}
+
+// PendingFinding is a finding to route.
+type PendingFinding struct {
+	Finding finding.Finding
+	Version int64
+	// Notified is what was last notified for this finding, by target key.
+	Notified map[string]NotifyState
+}
+
+// NotifyState is what was last notified about a finding to one target.
+type NotifyState struct {
+	Severity float64
+	Count    int64
+	At       time.Time
+	Thread   string // the channel's reference of the first message (Slack ts)
+}
+
+// RouteBatch is one routing commit.
+type RouteBatch struct {
+	Routed     []RoutedVersion
+	Outbox     []OutboxRow
+	Notified   []NotifiedState // state recorded when a notification is queued
+	Suppressed []string        // finding IDs to archive (matched a suppression rule)
+	Now        time.Time
+}
+
+// RoutedVersion marks a finding routed at a version.
+type RoutedVersion struct {
+	FindingID string
+	Version   int64
+}
+
+// NotifiedState records what was queued for a finding and target.
+type NotifiedState struct {
+	FindingID string
+	Target    string
+	Severity  float64
+	Count     int64
+	At        time.Time
+}
+
+// Outbox row states.
+const (
+	OutboxPending = "pending"
+	OutboxSent    = "sent"
+	OutboxDead    = "dead"
+)
+
+// OutboxRow is one notification to send.
+type OutboxRow struct {
+	ID        int64     `json:"id"`
+	DedupKey  string    `json:"dedupKey"`  // unique: the notification's idempotency key
+	Target    string    `json:"target"`    // target key in the routing config
+	FindingID string    `json:"findingId"` // for the thread lookup
+	GroupKey  string    `json:"groupKey"`  // rows due together with one group key are sent as one message
+	Payload   []byte    `json:"payload"`   // the notify.Message as JSON
+	State     string    `json:"state"`
+	Attempts  int       `json:"attempts"`
+	NotBefore time.Time `json:"notBefore"`
+	LastError string    `json:"lastError,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	SentAt    time.Time `json:"sentAt,omitempty"`
+	// Thread is filled by ClaimOutbox from the notify state of
+	// (FindingID, Target): the first message's reference, if sent.
+	Thread string `json:"thread,omitempty"`
+}
+
+// OutboxCompletion is the outcome of sending a row.
+type OutboxCompletion struct {
+	ID        int64
+	State     string    // sent, pending (retry at RetryAt) or dead
+	RetryAt   time.Time // for pending
+	Error     string    // last error, for pending and dead
+	Thread    string    // for sent: stored as the thread of (finding, target) if it has none
+	FindingID string
+	Target    string
+	At        time.Time
+}
+
+// SuppressionRule is a stored suppression rule; Criteria is GuardDuty's
+// FindingCriteria JSON (package route/suppress interprets it).
+type SuppressionRule struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Owner     string    `json:"owner"`
+	Reason    string    `json:"reason"`
+	Criteria  []byte    `json:"criteria"`
+	Expires   time.Time `json:"expires,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	CreatedBy string    `json:"createdBy"`
+}
+
+// AuditEntry is one change to the suppression rules.
+type AuditEntry struct {
+	ID     int64     `json:"id"`
+	RuleID string    `json:"ruleId"`
+	Action string    `json:"action"` // add, replace, remove
+	Actor  string    `json:"actor"`
+	At     time.Time `json:"at"`
+	Detail string    `json:"detail"` // the rule as JSON, or a note
+}
