@@ -1,6 +1,7 @@
 package pattern
 
 import (
+	"fmt"
 	"errors"
 	"os"
 	"strings"
@@ -654,6 +655,26 @@ func TestWildcardParse(t *testing.T) {
 		}
 		if strings.Join(w.parts, "|") != strings.Join(tc.parts, "|") || len(w.parts) != len(tc.parts) {
 			t.Errorf("parseWildcard(%q) = %q, want %q", tc.in, w.parts, tc.parts)
+		}
+	}
+}
+
+func TestRequiredStrings(t *testing.T) {
+	for _, tc := range []struct {
+		pat  string
+		path []string
+		want string
+	}{
+		{`{"detail":{"accountId":["111122223333","444455556666"]}}`, []string{"detail", "accountId"}, "[111122223333 444455556666]"},
+		{`{"detail":{"accountId":["1"],"type":[{"prefix":"Recon:"}]}}`, []string{"detail", "type"}, "[]"},
+		{`{"detail":{"accountId":["1", {"prefix":"2"}]}}`, []string{"detail", "accountId"}, "[]"},
+		{`{"$or":[{"detail":{"accountId":["1"]}},{"detail":{"accountId":["2"]}}]}`, []string{"detail", "accountId"}, "[1 2]"},
+		{`{"$or":[{"detail":{"accountId":["1"]}},{"source":["x"]}]}`, []string{"detail", "accountId"}, "[]"},
+		{`{"source":["aws.guardduty"]}`, []string{"detail", "accountId"}, "[]"},
+	} {
+		got := MustCompile(tc.pat).RequiredStrings(tc.path...)
+		if s := fmt.Sprint(got); s != tc.want && !(tc.want == "[]" && got == nil) {
+			t.Errorf("%s %v: %v, want %s", tc.pat, tc.path, got, tc.want)
 		}
 	}
 }

@@ -1,0 +1,356 @@
+package route
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fastjson"
+
+	"github.com/picket-dev/picket/internal/finding"
+	"github.com/picket-dev/picket/internal/notify"
+	"github.com/picket-dev/picket/internal/store"
+)
+
+// Suppressor finds the suppression rule a finding matches.
+type Suppressor interface {
+	// Suppressing returns the ID of the first unexpired rule f matches.
+	Suppressing(f *finding.Finding, now time.Time) (ruleID string, ok bool)
+}
+
+// Dispatcher routes stored findings into the outbox and sends the outbox.
+// Several dispatchers may run against one store (PostgreSQL): routing
+// commits are conditional on the finding's version and outbox rows are
+// leased, so nothing is sent twice.
+type Dispatcher struct {
+	st       store.Store
+	table    atomic.Pointer[Table]
+	supp     atomic.Pointer[suppHolder]
+	notifier notify.Notifier
+	owner    string
+	now      func() time.Time
+	log      *slog.Logger
+	wake     chan struct{}
+	metrics  *Metrics
+
+	Lease     time.Duration // outbox lease; default 1 min
+	Batch     int           // findings routed / rows claimed per round; default 200
+	Poll      time.Duration // idle poll interval; default 1s
+	BackoffLo time.Duration // first retry delay; default 2s
+	BackoffHi time.Duration // longest retry delay; default 10 min
+}
+
+type suppHolder struct{ s Suppressor }
+
+// NewDispatcher makes a dispatcher. owner names this process in leases.
+func NewDispatcher(st store.Store, t *Table, n notify.Notifier, owner string, now func() time.Time, log *slog.Logger, m *Metrics) *Dispatcher {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Dispatcher{st: st, notifier: n, owner: owner, now: now, log: log, wake: make(chan struct{}, 1), metrics: m,
+		Lease: time.Minute, Batch: 200, Poll: time.Second, BackoffLo: 2 * time.Second, BackoffHi: 10 * time.Minute}
+	d.table.Store(t)
+	return d
+}
+
+// SetTable swaps the routing table (config or accounts file reloaded).
+func (d *Dispatcher) SetTable(t *Table) { d.table.Store(t) }
+
+// SetSuppressor swaps the suppression rules.
+func (d *Dispatcher) SetSuppressor(s Suppressor) { d.supp.Store(&suppHolder{s}) }
+
+// Wake asks the dispatcher to route now (after a commit stored findings).
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run routes and sends until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-d.wake:
+		case <-t.C:
+		}
+		for {
+			routed, err := d.RouteOnce(ctx)
+			if err != nil && ctx.Err() == nil {
+				d.log.Error("routing findings", "err", err)
+			}
+			sent, err := d.SendOnce(ctx)
+			if err != nil && ctx.Err() == nil {
+				d.log.Error("sending notifications", "err", err)
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if routed < d.Batch && sent < d.Batch {
+				break
+			}
+		}
+		t.Reset(d.Poll)
+	}
+}
+
+// RouteOnce routes one batch of changed findings; it returns how many.
+func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
+	pend, err := d.st.PendingFindings(ctx, d.Batch)
+	if err != nil || len(pend) == 0 {
+		return 0, err
+	}
+	t := d.table.Load()
+	now := d.now().UTC()
+	b := &store.RouteBatch{Now: now}
+	var p fastjson.Parser
+	repeat := t.cfg.RepeatInterval
+	if repeat <= 0 {
+		repeat = DefaultRepeatInterval
+	}
+	for i := range pend {
+		pf := &pend[i]
+		f := &pf.Finding
+		b.Routed = append(b.Routed, store.RoutedVersion{FindingID: f.ID, Version: pf.Version})
+		if f.Service.Archived || f.Severity < t.cfg.MinSeverity {
+			continue
+		}
+		if h := d.supp.Load(); h != nil && h.s != nil {
+			if rule, ok := h.s.Suppressing(f, now); ok {
+				b.Suppressed = append(b.Suppressed, f.ID)
+				d.metrics.suppressed(rule)
+				continue
+			}
+		}
+		env, err := Envelope(f)
+		if err != nil {
+			return 0, err
+		}
+		ev, err := p.ParseBytes(env)
+		if err != nil {
+			return 0, err
+		}
+		for _, dst := range t.Destinations(f, ev) {
+			var prev *store.NotifyState
+			if st, ok := pf.Notified[dst.Key]; ok {
+				prev = &st
+			}
+			reason, ok := Throttle(f, prev, now, repeat)
+			if !ok {
+				d.metrics.throttled()
+				continue
+			}
+			m := notify.Message{
+				Key: fmt.Sprintf("%s|%s|%d", f.ID, dst.Key, pf.Version), Reason: reason, Finding: *f,
+				Account: t.Account(f.AccountID), Route: dst.Route, Time: now, Sample: isSample(f),
+				ConsoleURL: link(t.cfg.ConsoleURL, "/findings/"+f.ID), RunbookURL: strings.ReplaceAll(t.cfg.RunbookURL, "{type}", f.Type),
+			}
+			if prev != nil {
+				m.Previous = &notify.Previous{Severity: prev.Severity, Count: prev.Count}
+			}
+			payload, err := json.Marshal(m)
+			if err != nil {
+				return 0, err
+			}
+			b.Outbox = append(b.Outbox, store.OutboxRow{
+				DedupKey: m.Key, Target: dst.Key, FindingID: f.ID, Payload: payload,
+				GroupKey:  dst.Key + "|" + f.AccountID + "|" + f.Type + "|" + string(reason),
+				NotBefore: now.Add(t.cfg.GroupWait),
+			})
+			b.Notified = append(b.Notified, store.NotifiedState{FindingID: f.ID, Target: dst.Key, Severity: f.Severity, Count: f.Service.Count, At: now})
+		}
+	}
+	if err := d.st.RouteCommit(ctx, b); err != nil {
+		return 0, err
+	}
+	d.metrics.queued(len(b.Outbox))
+	return len(pend), nil
+}
+
+func link(base, path string) string {
+	if base == "" {
+		return ""
+	}
+	return strings.TrimSuffix(base, "/") + path
+}
+
+func isSample(f *finding.Finding) bool {
+	s, _ := f.Service.AdditionalInfo["sample"].(bool)
+	return s
+}
+
+// SendOnce claims due notifications and sends them; rows of one group
+// (target, account, type, reason) due together go as one message.
+func (d *Dispatcher) SendOnce(ctx context.Context) (int, error) {
+	now := d.now().UTC()
+	rows, err := d.st.ClaimOutbox(ctx, d.owner, now, d.Lease, d.Batch)
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	t := d.table.Load()
+	groups := map[string][]store.OutboxRow{}
+	var order []string
+	for _, r := range rows {
+		if _, ok := groups[r.GroupKey]; !ok {
+			order = append(order, r.GroupKey)
+		}
+		groups[r.GroupKey] = append(groups[r.GroupKey], r)
+	}
+	for _, g := range order {
+		d.sendGroup(ctx, t, groups[g])
+	}
+	return len(rows), nil
+}
+
+func (d *Dispatcher) sendGroup(ctx context.Context, t *Table, rows []store.OutboxRow) {
+	first := rows[0]
+	complete := func(c store.OutboxCompletion) {
+		for i, r := range rows {
+			c := c
+			c.ID, c.FindingID, c.Target = r.ID, r.FindingID, r.Target
+			if i > 0 {
+				c.Thread = ""
+			}
+			if err := d.st.CompleteOutbox(ctx, d.owner, c); err != nil {
+				d.log.Warn("completing notification", "id", r.ID, "err", err)
+			}
+		}
+	}
+	var m notify.Message
+	if err := json.Unmarshal(first.Payload, &m); err != nil {
+		complete(store.OutboxCompletion{State: store.OutboxDead, Error: "bad payload: " + err.Error(), At: d.now()})
+		return
+	}
+	m.Thread, m.Grouped = first.Thread, len(rows)-1
+	target, err := t.Target(first.Target)
+	if err != nil {
+		complete(store.OutboxCompletion{State: store.OutboxDead, Error: err.Error(), At: d.now()})
+		d.metrics.sent(first.Target, "dead")
+		return
+	}
+	start := time.Now()
+	res, err := d.notifier.Send(ctx, target, m)
+	d.metrics.latency(time.Since(start))
+	now := d.now().UTC()
+	if err == nil {
+		complete(store.OutboxCompletion{State: store.OutboxSent, Thread: res.Thread, At: now})
+		d.metrics.sent(first.Target, "sent")
+		d.metrics.delivered(now.Sub(m.Time))
+		return
+	}
+	retry, after := notify.Retryable(err)
+	maxAttempts := t.cfg.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	if !retry || first.Attempts >= maxAttempts {
+		d.log.Warn("notification failed for good", "target", first.Target, "finding", first.FindingID, "attempts", first.Attempts, "err", err)
+		complete(store.OutboxCompletion{State: store.OutboxDead, Error: err.Error(), At: now})
+		d.metrics.sent(first.Target, "dead")
+		d.fallback(ctx, t, rows, err, now)
+		return
+	}
+	delay := d.backoff(first.Attempts)
+	if after > delay {
+		delay = after
+	}
+	d.log.Info("notification will be retried", "target", first.Target, "finding", first.FindingID, "attempt", first.Attempts, "in", delay, "err", err)
+	complete(store.OutboxCompletion{State: store.OutboxPending, RetryAt: now.Add(delay), Error: err.Error(), At: now})
+	d.metrics.sent(first.Target, "retry")
+}
+
+// backoff is exponential with full jitter between BackoffLo and BackoffHi.
+func (d *Dispatcher) backoff(attempt int) time.Duration {
+	hi := d.BackoffLo << min(attempt, 20)
+	if hi > d.BackoffHi || hi <= 0 {
+		hi = d.BackoffHi
+	}
+	return d.BackoffLo + time.Duration(rand.Int64N(int64(hi-d.BackoffLo)+1))
+}
+
+// fallback queues dead notifications to the fallback target, once.
+func (d *Dispatcher) fallback(ctx context.Context, t *Table, rows []store.OutboxRow, cause error, now time.Time) {
+	if t.cfg.Fallback == "" || strings.HasPrefix(rows[0].Target, "target:"+t.cfg.Fallback) {
+		return
+	}
+	b := &store.RouteBatch{Now: now}
+	for _, r := range rows {
+		b.Outbox = append(b.Outbox, store.OutboxRow{DedupKey: r.DedupKey + "|fallback", Target: "target:" + t.cfg.Fallback,
+			FindingID: r.FindingID, GroupKey: r.GroupKey + "|fallback", Payload: r.Payload, NotBefore: now})
+	}
+	if err := d.st.RouteCommit(ctx, b); err != nil {
+		d.log.Error("queueing fallback notification", "err", errors.Join(err, cause))
+	}
+}
+
+// Metrics of routing and delivery.
+type Metrics struct {
+	notifications *prometheus.CounterVec
+	suppressedN   *prometheus.CounterVec
+	throttledN    prometheus.Counter
+	queuedN       prometheus.Counter
+	sendSeconds   prometheus.Histogram
+	deliverySecs  prometheus.Histogram
+}
+
+// NewMetrics registers the routing metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "picket_notifications_total", Help: "Notification send attempts by route target and outcome (sent, retry, dead)."}, []string{"target", "outcome"}),
+		suppressedN:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "picket_findings_suppressed_total", Help: "Findings archived by a suppression rule."}, []string{"rule"}),
+		throttledN:    prometheus.NewCounter(prometheus.CounterOpts{Name: "picket_notifications_throttled_total", Help: "Finding changes not notified because of the repeat interval."}),
+		queuedN:       prometheus.NewCounter(prometheus.CounterOpts{Name: "picket_notifications_queued_total", Help: "Notifications written to the outbox."}),
+		sendSeconds:   prometheus.NewHistogram(prometheus.HistogramOpts{Name: "picket_notification_send_seconds", Help: "Time of one send to a channel.", Buckets: prometheus.DefBuckets}),
+		deliverySecs:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "picket_notification_delivery_seconds", Help: "From routing decision to successful send.", Buckets: prometheus.ExponentialBuckets(0.01, 2, 16)}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.notifications, m.suppressedN, m.throttledN, m.queuedN, m.sendSeconds, m.deliverySecs)
+	}
+	return m
+}
+
+func (m *Metrics) sent(target, outcome string) {
+	if m != nil {
+		kind, _, _ := strings.Cut(target, ":")
+		m.notifications.WithLabelValues(kind, outcome).Inc()
+	}
+}
+func (m *Metrics) suppressed(rule string) {
+	if m != nil {
+		m.suppressedN.WithLabelValues(rule).Inc()
+	}
+}
+func (m *Metrics) throttled() {
+	if m != nil {
+		m.throttledN.Inc()
+	}
+}
+func (m *Metrics) queued(n int) {
+	if m != nil {
+		m.queuedN.Add(float64(n))
+	}
+}
+func (m *Metrics) latency(d time.Duration) {
+	if m != nil {
+		m.sendSeconds.Observe(d.Seconds())
+	}
+}
+func (m *Metrics) delivered(d time.Duration) {
+	if m != nil {
+		m.deliverySecs.Observe(d.Seconds())
+	}
+}

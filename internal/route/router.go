@@ -1,0 +1,210 @@
+package route
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/picket-dev/picket/internal/finding"
+	"github.com/picket-dev/picket/internal/notify"
+	"github.com/picket-dev/picket/internal/store"
+)
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// Table is the routing configuration compiled: accounts indexed by ID,
+// rules indexed by the account and type they require. Immutable; a reload
+// builds a new one.
+type Table struct {
+	cfg      Config
+	accounts map[string]AccountRoute
+	env      func(string) (string, bool)
+
+	byAccount map[string][]*Rule // rules requiring detail.accountId
+	byType    map[string][]*Rule // rules requiring detail.type
+	always    []*Rule
+}
+
+// NewTable compiles cfg with the given account entries. env resolves
+// secrets at send time (nil: the process environment).
+func NewTable(cfg Config, accounts []AccountRoute, env func(string) (string, bool)) (*Table, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	t := &Table{cfg: cfg, accounts: map[string]AccountRoute{}, env: env, byAccount: map[string][]*Rule{}, byType: map[string][]*Rule{}}
+	for _, a := range accounts {
+		t.accounts[a.AccountID] = a
+	}
+	t.cfg.Rules = append([]Rule(nil), cfg.Rules...)
+	for i := range t.cfg.Rules {
+		r := &t.cfg.Rules[i]
+		p, err := r.compile()
+		if err != nil {
+			return nil, fmt.Errorf("routing rule %q: %w", r.Name, err)
+		}
+		if ids := p.RequiredStrings("detail", "accountId"); ids != nil {
+			for _, id := range ids {
+				t.byAccount[id] = append(t.byAccount[id], r)
+			}
+			continue
+		}
+		if types := p.RequiredStrings("detail", "type"); types != nil {
+			for _, ty := range types {
+				t.byType[ty] = append(t.byType[ty], r)
+			}
+			continue
+		}
+		t.always = append(t.always, r)
+	}
+	return t, nil
+}
+
+// Destination is one place a finding goes.
+type Destination struct {
+	Key   string // target key, stable across reloads: account:<id>, default, security, target:<name>
+	Route string // why: the account route or the rule name
+}
+
+// Envelope is the EventBridge event GuardDuty would send for f: routing
+// patterns match it, so GuardDuty's documented patterns work as written.
+func Envelope(f *finding.Finding) ([]byte, error) {
+	detail, err := json.Marshal(f)
+	if err != nil {
+		return nil, err
+	}
+	env := struct {
+		Version    string          `json:"version"`
+		ID         string          `json:"id"`
+		DetailType string          `json:"detail-type"`
+		Source     string          `json:"source"`
+		Account    string          `json:"account"`
+		Time       time.Time       `json:"time"`
+		Region     string          `json:"region"`
+		Resources  []string        `json:"resources"`
+		Detail     json.RawMessage `json:"detail"`
+	}{"0", f.ID, "GuardDuty Finding", "aws.guardduty", f.AccountID, f.UpdatedAt, f.Region, []string{}, detail}
+	return json.Marshal(env)
+}
+
+// Destinations returns where f goes. ev is f's envelope, parsed.
+func (t *Table) Destinations(f *finding.Finding, ev *fastjson.Value) []Destination {
+	var out []Destination
+	if a, ok := t.accounts[f.AccountID]; ok {
+		if a.SlackConfig.enabled() {
+			out = append(out, Destination{Key: "account:" + a.AccountID, Route: "account " + a.AccountID})
+		}
+	} else if t.cfg.Default != nil && t.cfg.Default.SlackConfig.enabled() {
+		out = append(out, Destination{Key: "default", Route: "default"})
+	}
+	if st := t.cfg.SecurityTeam; st != nil && st.SlackConfig.enabled() {
+		min := st.MinSeverity
+		if min == 0 {
+			min = DefaultSecuritySev
+		}
+		if f.Severity >= min {
+			out = append(out, Destination{Key: "security", Route: "security team"})
+		}
+	}
+	add := func(rs []*Rule) {
+		for _, r := range rs {
+			if r.compiled.Match(ev) {
+				for _, name := range r.Targets {
+					out = appendUnique(out, Destination{Key: "target:" + name, Route: r.Name})
+				}
+			}
+		}
+	}
+	add(t.byAccount[f.AccountID])
+	add(t.byType[f.Type])
+	add(t.always)
+	return out
+}
+
+func appendUnique(ds []Destination, d Destination) []Destination {
+	for _, x := range ds {
+		if x.Key == d.Key {
+			return ds
+		}
+	}
+	return append(ds, d)
+}
+
+// Target resolves a destination key to a notify target, with secrets from
+// the environment. Keys of routes removed since queuing are an error.
+func (t *Table) Target(key string) (notify.Target, error) {
+	slackBot := func(s SlackConfig, name string) (notify.Target, error) {
+		if len(s.WebhookOverrides) > 0 {
+			// The first override; an account wanting several lists them
+			// as separate targets.
+			return notify.Target{Kind: "slack", URL: s.WebhookOverrides[0], Name: name}, nil
+		}
+		tok, _ := t.env(t.cfg.Slack.TokenEnv)
+		if tok == "" {
+			return notify.Target{}, fmt.Errorf("no Slack bot token (routing.slack.token_env)")
+		}
+		return notify.Target{Kind: "slack", Channel: s.ChannelID, Name: name, Token: tok, URL: t.cfg.Slack.APIURL}, nil
+	}
+	switch {
+	case strings.HasPrefix(key, "account:"):
+		a, ok := t.accounts[strings.TrimPrefix(key, "account:")]
+		if !ok {
+			return notify.Target{}, fmt.Errorf("account route %s no longer configured", key)
+		}
+		name := a.SlackConfig.ChannelName
+		if name == "" {
+			name = a.SlackConfig.ChannelID
+		}
+		return slackBot(a.SlackConfig, name)
+	case key == "default" && t.cfg.Default != nil:
+		return slackBot(t.cfg.Default.SlackConfig, "default")
+	case key == "security" && t.cfg.SecurityTeam != nil:
+		return slackBot(t.cfg.SecurityTeam.SlackConfig, "security team")
+	case strings.HasPrefix(key, "target:"):
+		name := strings.TrimPrefix(key, "target:")
+		tc, ok := t.cfg.Targets[name]
+		if !ok {
+			return notify.Target{}, fmt.Errorf("target %s no longer configured", name)
+		}
+		nt := notify.Target{Kind: tc.Kind, Channel: tc.Channel, Name: name, URL: tc.URL}
+		if tc.URLEnv != "" {
+			nt.URL, _ = t.env(tc.URLEnv)
+		}
+		if tc.TokenEnv != "" {
+			nt.Token, _ = t.env(tc.TokenEnv)
+		}
+		if tc.SigningKeyEnv != "" {
+			nt.SigningKey, _ = t.env(tc.SigningKeyEnv)
+		}
+		return nt, nil
+	}
+	return notify.Target{}, fmt.Errorf("unknown route %q", key)
+}
+
+// Account names an account for messages.
+func (t *Table) Account(id string) notify.Account {
+	a := notify.Account{ID: id}
+	if r, ok := t.accounts[id]; ok {
+		a.Name = r.SlackConfig.ChannelName
+	}
+	return a
+}
+
+// Throttle decides whether a finding is notified to a destination again:
+// a new finding, a severity increase, or — for repeats — once per repeat
+// interval when it occurred again since the last notification.
+func Throttle(f *finding.Finding, prev *store.NotifyState, now time.Time, repeat time.Duration) (notify.Reason, bool) {
+	if prev == nil {
+		return notify.ReasonNew, true
+	}
+	if f.Severity > prev.Severity {
+		return notify.ReasonSeverityIncrease, true
+	}
+	if f.Service.Count > prev.Count && now.Sub(prev.At) >= repeat {
+		return notify.ReasonRepeat, true
+	}
+	return "", false
+}
