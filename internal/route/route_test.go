@@ -175,7 +175,9 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || len(s) >= len(sub) && (s == sub || indexOf(s, sub) >= 0) }
+func contains(s, sub string) bool {
+	return len(sub) == 0 || len(s) >= len(sub) && (s == sub || indexOf(s, sub) >= 0)
+}
 func indexOf(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
 		if s[i:i+len(sub)] == sub {
@@ -240,9 +242,9 @@ func TestDeliveryThroughOutageAndRestart(t *testing.T) {
 	}
 	d := newD(st)
 	// Three findings: one per route shape.
-	a := mkFinding("111122223333", "Recon:EC2/PortProbeUnprotectedPort", "i-1", 5, 1) // account + pd
+	a := mkFinding("111122223333", "Recon:EC2/PortProbeUnprotectedPort", "i-1", 5, 1)  // account + pd
 	b := mkFinding("999999999999", "Policy:IAMUser/RootCredentialUsage", "root", 2, 1) // default
-	c := mkFinding("111122223333", "Backdoor:EC2/C&CActivity.B", "i-2", 8, 1)         // account + security + pd
+	c := mkFinding("111122223333", "Backdoor:EC2/C&CActivity.B", "i-2", 8, 1)          // account + security + pd
 	if _, err := st.Commit(ctx, &store.Batch{Findings: []finding.Finding{a, b, c}, Now: clock}); err != nil {
 		t.Fatal(err)
 	}

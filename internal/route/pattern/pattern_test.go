@@ -1,8 +1,8 @@
 package pattern
 
 import (
-	"fmt"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
