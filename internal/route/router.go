@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +27,10 @@ type Table struct {
 
 	byAccount map[string][]*Rule // rules requiring detail.accountId
 	byType    map[string][]*Rule // rules requiring detail.type
-	always    []*Rule
+	// byTypeHead holds rules requiring detail.type to start with one of
+	// some prefixes, by the prefixes' first typeHead bytes.
+	byTypeHead map[string][]*Rule
+	always     []*Rule
 }
 
 // NewTable compiles cfg with the given account entries. env resolves
@@ -35,7 +39,7 @@ func NewTable(cfg Config, accounts []AccountRoute, env func(string) (string, boo
 	if env == nil {
 		env = os.LookupEnv
 	}
-	t := &Table{cfg: cfg, accounts: map[string]AccountRoute{}, env: env, byAccount: map[string][]*Rule{}, byType: map[string][]*Rule{}}
+	t := &Table{cfg: cfg, accounts: map[string]AccountRoute{}, env: env, byAccount: map[string][]*Rule{}, byType: map[string][]*Rule{}, byTypeHead: map[string][]*Rule{}}
 	for _, a := range accounts {
 		t.accounts[a.AccountID] = a
 	}
@@ -58,6 +62,12 @@ func NewTable(cfg Config, accounts []AccountRoute, env func(string) (string, boo
 			}
 			continue
 		}
+		if heads := typeHeads(p.RequiredPrefixes("detail", "type")); heads != nil {
+			for _, h := range heads {
+				t.byTypeHead[h] = appendRule(t.byTypeHead[h], r)
+			}
+			continue
+		}
 		t.always = append(t.always, r)
 	}
 	return t, nil
@@ -76,18 +86,25 @@ func Envelope(f *finding.Finding) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := struct {
-		Version    string          `json:"version"`
-		ID         string          `json:"id"`
-		DetailType string          `json:"detail-type"`
-		Source     string          `json:"source"`
-		Account    string          `json:"account"`
-		Time       time.Time       `json:"time"`
-		Region     string          `json:"region"`
-		Resources  []string        `json:"resources"`
-		Detail     json.RawMessage `json:"detail"`
-	}{"0", f.ID, "GuardDuty Finding", "aws.guardduty", f.AccountID, f.UpdatedAt, f.Region, []string{}, detail}
-	return json.Marshal(env)
+	// Built by hand around the one marshalled detail: marshalling a
+	// RawMessage would re-validate and copy it.
+	b := make([]byte, 0, len(detail)+256)
+	b = append(b, `{"version":"0","id":`...)
+	b = appendJSONString(b, f.ID)
+	b = append(b, `,"detail-type":"GuardDuty Finding","source":"aws.guardduty","account":`...)
+	b = appendJSONString(b, f.AccountID)
+	b = append(b, `,"time":"`...)
+	b = f.UpdatedAt.UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, `","region":`...)
+	b = appendJSONString(b, f.Region)
+	b = append(b, `,"resources":[],"detail":`...)
+	b = append(b, detail...)
+	return append(b, '}'), nil
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
 }
 
 // Destinations returns where f goes. ev is f's envelope, parsed.
@@ -109,19 +126,60 @@ func (t *Table) Destinations(f *finding.Finding, ev *fastjson.Value) []Destinati
 			out = append(out, Destination{Key: "security", Route: "security team"})
 		}
 	}
+	for _, r := range t.matching(f, ev, nil) {
+		for _, name := range r.Targets {
+			out = appendUnique(out, Destination{Key: "target:" + name, Route: r.Name})
+		}
+	}
+	return out
+}
+
+// matching appends the rules whose patterns match ev, looking only at
+// those the indexes say can.
+func (t *Table) matching(f *finding.Finding, ev *fastjson.Value, out []*Rule) []*Rule {
 	add := func(rs []*Rule) {
 		for _, r := range rs {
 			if r.compiled.Match(ev) {
-				for _, name := range r.Targets {
-					out = appendUnique(out, Destination{Key: "target:" + name, Route: r.Name})
-				}
+				out = append(out, r)
 			}
 		}
 	}
 	add(t.byAccount[f.AccountID])
 	add(t.byType[f.Type])
+	if len(f.Type) >= typeHead {
+		add(t.byTypeHead[f.Type[:typeHead]])
+	}
 	add(t.always)
 	return out
+}
+
+// typeHead is how many leading bytes of a finding type index prefix
+// rules: enough to tell GuardDuty's threat purposes apart.
+const typeHead = 3
+
+// typeHeads returns the distinct heads of prefixes, or nil when one is
+// shorter than typeHead (the rule then cannot be indexed this way).
+func typeHeads(prefixes []string) []string {
+	if prefixes == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range prefixes {
+		if len(p) < typeHead {
+			return nil
+		}
+		if h := p[:typeHead]; !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func appendRule(rs []*Rule, r *Rule) []*Rule {
+	if slices.Contains(rs, r) {
+		return rs
+	}
+	return append(rs, r)
 }
 
 func appendUnique(ds []Destination, d Destination) []Destination {
