@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,8 @@ import (
 	"github.com/picket-dev/picket/internal/detect/threatintel"
 	"github.com/picket-dev/picket/internal/intel"
 	"github.com/picket-dev/picket/internal/pipeline"
+	"github.com/picket-dev/picket/internal/receiver"
+	"github.com/picket-dev/picket/internal/route"
 	"github.com/picket-dev/picket/internal/source"
 	"github.com/picket-dev/picket/internal/store"
 	"github.com/picket-dev/picket/internal/store/postgres"
@@ -174,6 +177,11 @@ type App struct {
 	newPipe  func() *pipeline.Pipeline
 	registry *prometheus.Registry
 	now      func() time.Time
+	// dispatch routes stored findings and sends notifications (nil when
+	// the config routes nowhere).
+	dispatch    *route.Dispatcher
+	accountsMod time.Time
+	receiver    *receiver.Receiver // POST /v1/ingest/{source}; nil without http sources
 }
 
 // Options are what New takes besides the config.
@@ -233,6 +241,20 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	metrics := pipeline.NewMetrics(reg)
 	states := newStateCollector(lists)
 	reg.MustRegister(states)
+	var dispatch *route.Dispatcher
+	var accountsMod time.Time
+	var sink pipeline.Sink = st
+	if routingEnabled(cfg.Routing) {
+		tab, mod, err := routingTable(cfg)
+		if err != nil {
+			return nil, err
+		}
+		accountsMod = mod
+		host, _ := os.Hostname()
+		dispatch = route.NewDispatcher(st, tab, Notifiers(), fmt.Sprintf("%s/%d", host, os.Getpid()), o.Now, o.Log, route.NewMetrics(reg))
+		sink = wakingSink{st, dispatch.Wake}
+		reg.MustRegister(outboxCollector{st})
+	}
 	// Each reading goroutine gets its own pipeline: decoders and detectors
 	// keep state and are not shared. Detectors are built anew for each.
 	newPipe := func() *pipeline.Pipeline {
@@ -240,7 +262,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		sel, _ := dets.Select(cfg.Detectors.Select, cfg.Detectors.Disabled)
 		en := detect.NewEngine(EngineDetectors(sel), o.Now)
 		states.add(en)
-		return pipeline.New(Decoders(), en, st, pipeline.Options{
+		return pipeline.New(Decoders(), en, sink, pipeline.Options{
 			BatchSize:      cfg.Pipeline.BatchSize,
 			MaxRecordBytes: cfg.Pipeline.MaxRecordBytes,
 			EvidenceLimit:  cfg.Pipeline.EvidencePerFinding,
@@ -249,7 +271,17 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		}, metrics, o.Log)
 	}
 	o.Log.Info("picket ready", "store", cfg.Store.Driver, "detectors", len(selected), "sources", len(cfg.Sources))
-	return &App{cfg: cfg, log: o.Log, store: st, intel: lists, pipe: newPipe(), newPipe: newPipe, registry: reg, now: o.Now}, nil
+	a := &App{cfg: cfg, log: o.Log, store: st, intel: lists, pipe: newPipe(), newPipe: newPipe, registry: reg, now: o.Now,
+		dispatch: dispatch, accountsMod: accountsMod}
+	rcv, err := receiverFor(a)
+	if err != nil {
+		return nil, fmt.Errorf("http sources: %w", err)
+	}
+	if rcv != nil {
+		a.receiver = rcv
+		reg.MustRegister(rcv.Collectors()...)
+	}
+	return a, nil
 }
 
 // Store is the app's store.
@@ -266,6 +298,9 @@ func (a *App) Handler() http.Handler {
 		Metrics: promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
 		Log:     a.log,
 		Now:     a.now,
+	}
+	if a.receiver != nil {
+		s.Ingest = a.receiver
 	}
 	return s.Handler()
 }
@@ -360,6 +395,11 @@ func (a *App) Run(ctx context.Context, stdin io.Reader) error {
 	if len(a.cfg.Intel.Lists) > 0 {
 		running++
 		go func() { errc <- a.watchIntel(ctx) }()
+	}
+	if a.dispatch != nil {
+		running += 2
+		go func() { errc <- a.dispatch.Run(ctx) }()
+		go func() { errc <- a.watchRouting(ctx) }()
 	}
 	var first error
 	for range running {

@@ -35,6 +35,7 @@ import (
 	"github.com/picket-dev/picket/internal/detect/dnsquery"
 	"github.com/picket-dev/picket/internal/detect/netflow"
 	"github.com/picket-dev/picket/internal/intel"
+	"github.com/picket-dev/picket/internal/route"
 )
 
 // Config is the whole configuration.
@@ -47,6 +48,8 @@ type Config struct {
 	HTTP      HTTPConfig      `yaml:"http"`
 	Pipeline  PipelineConfig  `yaml:"pipeline"`
 	Detectors DetectorsConfig `yaml:"detectors"`
+	// Routing decides where findings are notified (package route).
+	Routing route.Config `yaml:"routing"`
 	// Intel lists threat, trusted and Tor lists (package intel).
 	Intel   intel.Config   `yaml:"intel"`
 	Sources []SourceConfig `yaml:"sources"`
@@ -132,7 +135,7 @@ type SigmaConfig struct {
 // SourceConfig is one input.
 type SourceConfig struct {
 	Name         string        `yaml:"name"`
-	Type         string        `yaml:"type"`    // directory, file, stdin
+	Type         string        `yaml:"type"`    // directory, file, stdin, http
 	Path         string        `yaml:"path"`    // relative to the config file's directory (see Load)
 	Format       string        `yaml:"format"`  // auto (default), cloudtrail, vpcflow or dns
 	Include      []string      `yaml:"include"` // glob patterns on file names
@@ -144,6 +147,23 @@ type SourceConfig struct {
 	// vpcflow's fields (the field list of flow logs delivered without a
 	// header line, as CloudWatch Logs does).
 	FormatOptions map[string]string `yaml:"format_options"`
+	// HTTP is for type http: records pushed to POST /v1/ingest/<name>
+	// (EventBridge API destinations, Firehose HTTP endpoint delivery).
+	HTTP *HTTPSourceConfig `yaml:"http"`
+}
+
+// HTTPSourceConfig authenticates and limits an http source. Secrets are
+// named by environment variables.
+type HTTPSourceConfig struct {
+	TokensEnv   string `yaml:"tokens_env"`    // comma-separated bearer tokens (also Firehose access keys, API-key header values)
+	HMACKeysEnv string `yaml:"hmac_keys_env"` // comma-separated HMAC-SHA256 keys (X-Picket-Signature)
+	Header      string `yaml:"header"`        // an API-key header compared with the tokens (e.g. X-Api-Key)
+	Firehose    bool   `yaml:"firehose"`      // Amazon Data Firehose HTTP endpoint delivery
+	// MaxBodyBytes bounds a request body (default 10 MiB); MaxDecodedBytes
+	// bounds it decompressed (default MaxBodyBytes).
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+	MaxDecodedBytes int64         `yaml:"max_decoded_bytes"`
+	MaxSkew         time.Duration `yaml:"max_skew"` // signed requests' clock skew (default 5m)
 }
 
 // Defaults.
@@ -209,6 +229,7 @@ func (c *Config) resolvePaths(dir string) {
 	for i := range c.Detectors.Sigma.Rules {
 		abs(&c.Detectors.Sigma.Rules[i])
 	}
+	abs(&c.Routing.AccountsFile)
 	for i := range c.Sources {
 		abs(&c.Sources[i].Path)
 	}
@@ -461,6 +482,9 @@ func (c *Config) Validate(ck Checks) error {
 			add(field, "%v", err)
 		}
 	}
+	for _, err := range c.Routing.Validate(ck.Env) {
+		add("routing", "%v", err)
+	}
 	for i, p := range c.Detectors.Sigma.Rules {
 		if _, err := os.Stat(p); err != nil {
 			add(fmt.Sprintf("detectors.sigma.rules[%d]", i), "%v", err)
@@ -506,10 +530,30 @@ func (c *Config) Validate(ck Checks) error {
 				add(f("path"), "%s is a directory (use type: directory)", s.Path)
 			}
 		case "stdin":
+		case "http":
+			h := s.HTTP
+			switch {
+			case h == nil:
+				add(f("http"), "required for type http: tokens_env or hmac_keys_env")
+			case h.TokensEnv == "" && h.HMACKeysEnv == "":
+				add(f("http"), "needs tokens_env or hmac_keys_env: pushed records are authenticated")
+			default:
+				for k, name := range map[string]string{"tokens_env": h.TokensEnv, "hmac_keys_env": h.HMACKeysEnv} {
+					if name == "" {
+						continue
+					}
+					if v, ok := ck.Env(name); !ok || v == "" {
+						add(f("http."+k), "environment variable %s is not set", name)
+					}
+				}
+			}
 		case "":
-			add(f("type"), "required (directory, file or stdin)")
+			add(f("type"), "required (directory, file, stdin or http)")
 		default:
-			add(f("type"), "unknown source type %q (want directory, file or stdin)", s.Type)
+			add(f("type"), "unknown source type %q (want directory, file, stdin or http)", s.Type)
+		}
+		if s.HTTP != nil && s.Type != "http" {
+			add(f("http"), "only for type http")
 		}
 		if ck.Formats != nil && !ck.Formats(s.Format) {
 			add(f("format"), "unknown format %q", s.Format)

@@ -12,6 +12,7 @@ package source
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -150,6 +151,14 @@ func (r *readCloser) Close() error {
 // FileObject describes one file on disk.
 func FileObject(p string, fi fs.FileInfo) Object {
 	return Object{Key: p, Size: fi.Size(), ModTime: fi.ModTime(), open: func() (io.ReadCloser, error) { return os.Open(p) }}
+}
+
+// BytesObject is an object held in memory (a body pushed over HTTP).
+// Gzip content is decompressed on Open like a file's.
+func BytesObject(key string, b []byte, at time.Time) Object {
+	return Object{Key: key, Size: int64(len(b)), ModTime: at, open: func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}}
 }
 
 // Stdin is the object read from r (standard input), which can be opened

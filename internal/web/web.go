@@ -30,8 +30,11 @@ type Server struct {
 	Store   store.Store
 	Tokens  []config.Secret
 	Metrics http.Handler // nil: /metrics answers 404
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Ingest serves POST /v1/ingest/{source} (package receiver), which
+	// authenticates its requests itself; nil: not served.
+	Ingest http.Handler
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // Handler returns the server's routes.
@@ -41,6 +44,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)
 	}
+	if s.Ingest != nil {
+		mux.Handle("/v1/ingest/", s.Ingest)
+	}
 	api := http.NewServeMux()
 	api.Handle("GET /api/v1/findings", s.h(s.listFindings))
 	api.Handle("GET /api/v1/findings/{id}", s.h(s.getFinding))
@@ -49,6 +55,8 @@ func (s *Server) Handler() http.Handler {
 	api.Handle("POST /api/v1/findings/{id}/unarchive", s.h(s.archive(false)))
 	api.Handle("GET /api/v1/quarantine", s.h(s.listQuarantine))
 	api.Handle("GET /api/v1/sources/{source}/checkpoints", s.h(s.listCheckpoints))
+	api.Handle("GET /api/v1/notifications", s.h(s.listNotifications))
+	api.Handle("GET /api/v1/suppressions", s.h(s.listSuppressions))
 	mux.Handle("/api/", s.authenticate(api))
 	return secureHeaders(mux)
 }
@@ -377,4 +385,67 @@ func (s *Server) listCheckpoints(r *http.Request) (any, error) {
 	}
 	slices.SortFunc(list, func(a, b store.Checkpoint) int { return strings.Compare(a.Key, b.Key) })
 	return map[string]any{"checkpoints": list}, nil
+}
+
+// notification is an outbox row as the API shows it (no payload: it holds
+// the whole finding, which /findings/{id} serves).
+type notification struct {
+	ID        int64     `json:"id"`
+	FindingID string    `json:"findingId"`
+	Target    string    `json:"target"`
+	State     string    `json:"state"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"lastError,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	NotBefore time.Time `json:"notBefore"`
+	SentAt    time.Time `json:"sentAt,omitzero"`
+}
+
+func (s *Server) listNotifications(r *http.Request) (any, error) {
+	state := r.URL.Query().Get("state")
+	if state != "" && state != store.OutboxPending && state != store.OutboxSent && state != store.OutboxDead {
+		return nil, badRequest("state: want pending, sent or dead, got %q", state)
+	}
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, badRequest("limit: want 1-1000, got %q", v)
+		}
+		limit = n
+	}
+	rows, err := s.Store.Outbox(r.Context(), state, limit)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := s.Store.OutboxCounts(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]notification, 0, len(rows))
+	for _, o := range rows {
+		out = append(out, notification{ID: o.ID, FindingID: o.FindingID, Target: o.Target, State: o.State, Attempts: o.Attempts,
+			LastError: o.LastError, CreatedAt: o.CreatedAt, NotBefore: o.NotBefore, SentAt: o.SentAt})
+	}
+	return map[string]any{"notifications": out, "counts": counts}, nil
+}
+
+func (s *Server) listSuppressions(r *http.Request) (any, error) {
+	rules, err := s.Store.SuppressionRules(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	audit, err := s.Store.SuppressionAudit(r.Context(), 100)
+	if err != nil {
+		return nil, err
+	}
+	type rule struct {
+		store.SuppressionRule
+		Criteria json.RawMessage `json:"criteria"`
+	}
+	out := make([]rule, 0, len(rules))
+	for _, x := range rules {
+		out = append(out, rule{x, json.RawMessage(x.Criteria)})
+	}
+	return map[string]any{"rules": out, "audit": audit}, nil
 }

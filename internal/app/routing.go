@@ -1,0 +1,162 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/picket-dev/picket/internal/config"
+	"github.com/picket-dev/picket/internal/notify"
+	"github.com/picket-dev/picket/internal/notify/pagerduty"
+	"github.com/picket-dev/picket/internal/notify/slack"
+	"github.com/picket-dev/picket/internal/notify/stdout"
+	"github.com/picket-dev/picket/internal/notify/webhook"
+	"github.com/picket-dev/picket/internal/route"
+	"github.com/picket-dev/picket/internal/store"
+)
+
+// Notifiers is the registry of notification channels.
+func Notifiers() notify.Registry {
+	hc := &http.Client{Timeout: 15 * time.Second}
+	return notify.Registry{
+		"slack":     slack.New(hc),
+		"webhook":   webhook.New(hc),
+		"pagerduty": pagerduty.New(hc),
+		"stdout":    stdout.New(os.Stdout),
+	}
+}
+
+// wakingSink wakes the dispatcher after a commit that stored findings,
+// so a notification leaves within milliseconds rather than a poll.
+type wakingSink struct {
+	store.Store
+	wake func()
+}
+
+func (w wakingSink) Commit(ctx context.Context, b *store.Batch) (store.CommitResult, error) {
+	res, err := w.Store.Commit(ctx, b)
+	if err == nil && len(res.NewFindings)+len(res.UpdatedFindings) > 0 {
+		w.wake()
+	}
+	return res, err
+}
+
+// outboxCollector reports the outbox by state at scrape time.
+type outboxCollector struct{ st store.Store }
+
+var outboxDesc = prometheus.NewDesc("picket_outbox_notifications", "Notifications in the outbox by state (pending, sent, dead).", []string{"state"}, nil)
+
+func (c outboxCollector) Describe(ch chan<- *prometheus.Desc) { ch <- outboxDesc }
+
+func (c outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.st.OutboxCounts(ctx)
+	if err != nil {
+		return
+	}
+	for st, n := range counts {
+		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(n), st)
+	}
+}
+
+// routingTable builds the routing table from the config and the accounts file.
+func routingTable(cfg *config.Config) (*route.Table, time.Time, error) {
+	var accts []route.AccountRoute
+	var mod time.Time
+	if f := cfg.Routing.AccountsFile; f != "" {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return nil, mod, fmt.Errorf("routing accounts file: %w", err)
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, mod, fmt.Errorf("routing accounts file: %w", err)
+		}
+		if accts, err = route.ParseAccounts(b); err != nil {
+			return nil, mod, fmt.Errorf("routing accounts file %s: %w", f, err)
+		}
+		if errs := route.ValidateAccounts(accts, cfg.Routing.AllowedHosts); len(errs) > 0 {
+			return nil, mod, fmt.Errorf("routing accounts file %s: %v", f, errs[0])
+		}
+		mod = fi.ModTime()
+	}
+	t, err := route.NewTable(cfg.Routing, accts, nil)
+	return t, mod, err
+}
+
+// routingEnabled: a config with no routing section notifies nobody.
+func routingEnabled(c route.Config) bool {
+	return c.AccountsFile != "" || c.Default != nil || c.SecurityTeam != nil || len(c.Rules) > 0
+}
+
+// watchRouting reloads the accounts file when it changes and the
+// suppression rules from the store, so neither needs a restart.
+func (a *App) watchRouting(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	for {
+		if err := a.loadSuppression(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("loading suppression rules", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		if f := a.cfg.Routing.AccountsFile; f != "" {
+			fi, err := os.Stat(f)
+			if err != nil || fi.ModTime().Equal(a.accountsMod) {
+				continue
+			}
+			t, mod, err := routingTable(a.cfg)
+			if err != nil {
+				a.log.Error("routing accounts file not reloaded: keeping the previous one", "err", err)
+				a.accountsMod = fi.ModTime()
+				continue
+			}
+			a.accountsMod = mod
+			a.dispatch.SetTable(t)
+			a.log.Info("routing accounts file reloaded", "file", f)
+		}
+	}
+}
+
+func (a *App) loadSuppression(ctx context.Context) error {
+	rules, err := a.store.SuppressionRules(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := NewSuppressor(rules)
+	if err != nil {
+		return err
+	}
+	a.dispatch.SetSuppressor(s)
+	return nil
+}
+
+// NewDispatcher builds the routing dispatcher cfg describes, on st (for
+// tools such as sample-findings that route in their own process).
+func NewDispatcher(cfg *config.Config, st store.Store, n notify.Notifier, log *slog.Logger, now func() time.Time) (*route.Dispatcher, error) {
+	tab, _, err := routingTable(cfg)
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	d := route.NewDispatcher(st, tab, n, fmt.Sprintf("%s/%d", host, os.Getpid()), now, log, nil)
+	rules, err := st.SuppressionRules(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewSuppressor(rules)
+	if err != nil {
+		return nil, err
+	}
+	d.SetSuppressor(s)
+	return d, nil
+}

@@ -1,0 +1,261 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/picket-dev/picket/internal/config"
+	"github.com/picket-dev/picket/internal/pipeline"
+	"github.com/picket-dev/picket/internal/source"
+	"github.com/picket-dev/picket/internal/store"
+)
+
+// fakeSlack is Slack's Web API as chat.postMessage and chat.update
+// answer it, checking the requests the real API expects.
+type fakeSlack struct {
+	t     *testing.T
+	mu    sync.Mutex
+	fail  int // answer this many posts with 500 / 429 first
+	posts []slackPost
+	srv   *httptest.Server
+}
+
+type slackPost struct {
+	Method  string
+	Channel string
+	Text    string
+	At      time.Time
+	Thread  string
+	Body    string
+}
+
+func newFakeSlack(t *testing.T) *fakeSlack {
+	f := &fakeSlack{t: t}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r.Method != http.MethodPost || r.Header.Get("Authorization") != "Bearer xoxb-test-token" ||
+		r.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+		f.t.Errorf("bad Slack request: %s %s auth=%q type=%q", r.Method, r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Content-Type"))
+		w.WriteHeader(400)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	var m struct {
+		Channel  string `json:"channel"`
+		Text     string `json:"text"`
+		ThreadTS string `json:"thread_ts"`
+		TS       string `json:"ts"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil || m.Channel == "" {
+		f.t.Errorf("bad Slack body %s: %v", body, err)
+	}
+	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	if method == "chat.postMessage" && f.fail > 0 {
+		f.fail--
+		if f.fail%2 == 0 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(429)
+			return
+		}
+		w.WriteHeader(500)
+		return
+	}
+	f.posts = append(f.posts, slackPost{Method: method, Channel: m.Channel, Text: m.Text, At: time.Now(), Thread: m.ThreadTS, Body: string(body)})
+	ts := fmt.Sprintf("1700000000.%06d", len(f.posts))
+	fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q}`, m.Channel, ts)
+}
+
+func (f *fakeSlack) snapshot() []slackPost {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]slackPost(nil), f.posts...)
+}
+
+func routedConfig(t *testing.T, slackURL string) *config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	accounts := filepath.Join(dir, "accounts.yaml")
+	os.WriteFile(accounts, []byte(`
+- accountID: "111122223333"
+  slackConfig:
+    channelID: C0111111111
+    channelName: aws-111122223333-prod
+    enabled: true
+    webhookOverrides: []
+`), 0o644)
+	t.Setenv("TEST_SLACK_TOKEN", "xoxb-test-token")
+	t.Setenv("TEST_PUSH_TOKENS", "push-token-0123456789")
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+data_dir: %s
+http: {listen: "off"}
+sources:
+  - name: push
+    type: http
+    format: cloudtrail
+    http: {tokens_env: TEST_PUSH_TOKENS}
+routing:
+  accounts_file: %s
+  slack: {token_env: TEST_SLACK_TOKEN, api_url: %s/api/}
+  security_team: {slackConfig: {channelID: C0SECURITY1, channelName: security}, min_severity: 7}
+  repeat_interval: 1h
+  allowed_hosts: [127.0.0.1]
+`, dir, accounts, slackURL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func stopLogging(user string, i int) string {
+	return fmt.Sprintf(`{"eventVersion":"1.08","eventTime":"2026-10-14T09:%02d:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.77","userAgent":"aws-cli/2","requestParameters":{"name":"trail-%s"},"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/%s","accountId":"111122223333","accessKeyId":"AKIA%s","userName":"%s"},"eventID":"%s-%d","eventType":"AwsApiCall","recipientAccountId":"111122223333"}`,
+		i%60, user, user, strings.ToUpper(user), user, user, i)
+}
+
+// Records pushed over HTTP become findings that reach the account's Slack
+// channel, through a Slack outage; a repeat within the interval is not
+// sent again; the latency from storing to the Slack request is measured.
+func TestPushToSlack(t *testing.T) {
+	slack := newFakeSlack(t)
+	slack.fail = 4
+	cfg := routedConfig(t, slack.srv.URL)
+	a, err := New(t.Context(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	a.dispatch.BackoffLo, a.dispatch.BackoffHi = 50*time.Millisecond, 200*time.Millisecond
+	a.dispatch.Poll = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, strings.NewReader("")) }()
+	web := httptest.NewServer(a.Handler())
+	defer web.Close()
+
+	push := func(body string, token string) int {
+		req, _ := http.NewRequest("POST", web.URL+"/v1/ingest/push", bytes.NewBufferString(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := push(stopLogging("alice", 1), "wrong-token-0123456789"); code != 401 {
+		t.Fatalf("wrong token: %d", code)
+	}
+	if code := push(`{"not":"cloudtrail"`, "push-token-0123456789"); code != 400 {
+		t.Fatalf("bad body: %d", code)
+	}
+	if code := push(stopLogging("alice", 1)+"\n"+stopLogging("bob", 2), "push-token-0123456789"); code != 200 {
+		t.Fatalf("push: %d", code)
+	}
+	// Two findings of one type in one account, due together: one message
+	// saying there is one more.
+	waitFor(t, "the Slack post", func() bool { return len(slack.snapshot()) >= 1 })
+	// A repeat within the hour: stored (count 2) but not posted again.
+	push(stopLogging("alice", 3), "push-token-0123456789")
+	time.Sleep(500 * time.Millisecond)
+	posts := slack.snapshot()
+	if len(posts) != 1 {
+		t.Fatalf("posts %+v, want one for the burst and none for the repeat", posts)
+	}
+	if p := posts[0]; p.Channel != "C0111111111" || p.Method != "chat.postMessage" || !strings.Contains(p.Body, "CloudTrailLoggingDisabled") || !strings.Contains(p.Body, "1 more") {
+		t.Errorf("post %+v", p)
+	}
+	rows, err := a.Store().Outbox(t.Context(), "", 10)
+	if err != nil || len(rows) != 2 || rows[0].State != store.OutboxSent || rows[1].State != store.OutboxSent {
+		t.Fatalf("outbox %+v %v", rows, err)
+	}
+	if rows[0].Attempts != 5 || rows[1].Attempts != 5 {
+		t.Errorf("attempts %d and %d, want 5 (4 failures, then sent together)", rows[0].Attempts, rows[1].Attempts)
+	}
+	// Quarantined push has its origin.
+	q, _ := a.Store().Quarantine(t.Context(), store.QuarantineQuery{Source: "push"})
+	if len(q) != 1 || !strings.HasPrefix(q[0].Origin.Path, "http:") {
+		t.Errorf("quarantine %+v", q)
+	}
+	cancel()
+	<-done
+}
+
+// p99 latency from a finding stored to the Slack request, group wait 0.
+//
+//	go test -run TestNotifyLatency -v ./internal/app
+func TestNotifyLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("latency measurement")
+	}
+	slack := newFakeSlack(t)
+	cfg := routedConfig(t, slack.srv.URL)
+	a, err := New(t.Context(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, strings.NewReader("")) }()
+	const n = 200
+	var stored []time.Time
+	for i := range n {
+		body := stopLogging(fmt.Sprintf("user%03d", i), i)
+		stored = append(stored, time.Now())
+		job := pipeline.Job{Source: "push", Format: "cloudtrail", Object: source.BytesObject(fmt.Sprint("lat-", i), []byte(body), time.Now())}
+		if _, err := a.newPipe().Process(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitFor(t, "all posts", func() bool { return len(slack.snapshot()) >= n })
+	var lat []time.Duration
+	for _, p := range slack.snapshot() {
+		var i int
+		if _, err := fmt.Sscanf(p.Body[strings.Index(p.Body, "user")+4:], "%03d", &i); err != nil {
+			t.Fatalf("post without a user: %s", p.Body)
+		}
+		lat = append(lat, p.At.Sub(stored[i]))
+	}
+	slices.Sort(lat)
+	p50, p99 := lat[n/2], lat[n*99/100]
+	t.Logf("stored → Slack request, %d findings, group wait 0: p50 %v, p99 %v, max %v", n, p50, p99, lat[n-1])
+	if p99 > 200*time.Millisecond {
+		t.Errorf("p99 %v over 200ms", p99)
+	}
+	cancel()
+	<-done
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
