@@ -252,6 +252,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		accountsMod = mod
 		host, _ := os.Hostname()
 		dispatch = route.NewDispatcher(st, tab, Notifiers(), fmt.Sprintf("%s/%d", host, os.Getpid()), o.Now, o.Log, route.NewMetrics(reg))
+		if cfg.Routing.Lease > 0 {
+			dispatch.Lease = cfg.Routing.Lease
+		}
 		sink = wakingSink{st, dispatch.Wake}
 		reg.MustRegister(outboxCollector{st})
 	}

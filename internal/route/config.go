@@ -48,6 +48,10 @@ type Config struct {
 	MinSeverity float64 `yaml:"min_severity"`
 	// MaxAttempts before a notification goes to Fallback (or dead). Default 8.
 	MaxAttempts int `yaml:"max_attempts"`
+	// Lease is how long a sender holds a notification it is sending; a
+	// process killed mid-send leaves it to be retried after this. Default
+	// 1m; keep it above the channels' timeouts (15s).
+	Lease time.Duration `yaml:"lease"`
 	// Fallback is the target name a notification goes to after MaxAttempts.
 	Fallback string `yaml:"fallback"`
 	// AllowedHosts are the hosts outbound URLs may name (webhook overrides,
@@ -197,6 +201,9 @@ func (c *Config) Validate(env func(string) (string, bool)) []error {
 	allowed := c.allowed()
 	if c.RepeatInterval < 0 || c.GroupWait < 0 {
 		errs = append(errs, errors.New("repeat_interval and group_wait must not be negative"))
+	}
+	if c.Lease != 0 && c.Lease < time.Second {
+		errs = append(errs, fmt.Errorf("lease: at least 1s, got %v", c.Lease))
 	}
 	if c.AccountsFile != "" {
 		b, err := os.ReadFile(c.AccountsFile)
