@@ -22,13 +22,16 @@ import (
 
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/decode"
+	"github.com/picket-dev/picket/internal/decode/asff"
 	"github.com/picket-dev/picket/internal/decode/cloudtrail"
 	"github.com/picket-dev/picket/internal/decode/dnslog"
+	"github.com/picket-dev/picket/internal/decode/guardduty"
 	"github.com/picket-dev/picket/internal/decode/k8saudit"
 	"github.com/picket-dev/picket/internal/decode/vpcflow"
 	"github.com/picket-dev/picket/internal/detect"
 	"github.com/picket-dev/picket/internal/detect/builtin"
 	"github.com/picket-dev/picket/internal/detect/dnsquery"
+	"github.com/picket-dev/picket/internal/detect/external"
 	"github.com/picket-dev/picket/internal/detect/netflow"
 	"github.com/picket-dev/picket/internal/detect/sigma"
 	"github.com/picket-dev/picket/internal/detect/threatintel"
@@ -49,6 +52,8 @@ func Decoders() *decode.Registry {
 		cloudtrail.Format: cloudtrail.New,
 		dnslog.Format:     dnslog.New,
 		k8saudit.Format:   k8saudit.New,
+		guardduty.Format:  guardduty.New,
+		asff.Format:       asff.New,
 		vpcflow.Format:    vpcflow.New,
 	})
 	if err != nil { // only if the table above is wrong
@@ -61,8 +66,13 @@ func Decoders() *decode.Registry {
 // that recognise themselves (Kubernetes audit logs) first, then
 // decode.Sniff (CloudTrail, VPC Flow Logs, Route 53 Resolver logs).
 func SniffFormat(head []byte) string {
-	if k8saudit.Sniff(head) {
+	switch {
+	case k8saudit.Sniff(head):
 		return k8saudit.Format
+	case guardduty.Sniff(head):
+		return guardduty.Format
+	case asff.Sniff(head):
+		return asff.Format
 	}
 	return decode.Sniff(head)
 }
@@ -75,6 +85,7 @@ func Detectors(d config.DetectorsConfig, lookup threatintel.Lookup) (*detect.Reg
 		lookup = noIntel{}
 	}
 	all := builtin.All()
+	all = append(all, external.New())
 	all = append(all, netflow.All(d.Network)...)
 	all = append(all, dnsquery.All(d.DNS)...)
 	all = append(all, threatintel.All(lookup, threatintel.Options{

@@ -96,7 +96,13 @@ func (en *Engine) Detect(ctx context.Context, e *event.Event, out []finding.Find
 		now := en.now().UTC()
 		for i := n; i < len(out); i++ {
 			f := &out[i]
-			f.CreatedAt, f.UpdatedAt = now, now
+			// Another producer's finding keeps its own times.
+			if f.CreatedAt.IsZero() {
+				f.CreatedAt = now
+			}
+			if f.UpdatedAt.IsZero() {
+				f.UpdatedAt = now
+			}
 			f.Seal()
 		}
 	}

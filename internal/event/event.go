@@ -170,7 +170,8 @@ type Event struct {
 	// Raw is the record as a parsed JSON DOM (for EventBridge envelopes, the
 	// detail). Nil for non-JSON sources.
 	Raw *fastjson.Value
-	// RawBytes is the record exactly as read (an envelope included).
+	// RawBytes is the record exactly as read (an envelope included, except
+	// for KindFinding, whose Raw and RawBytes are the finding itself).
 	RawBytes []byte
 
 	Origin Origin
@@ -275,6 +276,11 @@ func (e *Event) Clone() *Event {
 	}
 	c.Origin.Source, c.Origin.Path = strings.Clone(e.Origin.Source), strings.Clone(e.Origin.Path)
 	c.RawBytes = append([]byte(nil), e.RawBytes...)
+	if e.Finding != nil {
+		f := *e.Finding
+		f.Detach()
+		c.Finding = &f
+	}
 	if e.Raw != nil {
 		c.Raw = fastjson.MustParseBytes(e.Raw.MarshalTo(nil))
 	}

@@ -248,7 +248,16 @@ func PartitionOf(region string) string {
 // action and resource win (they describe the same call), severity never
 // goes down. Archive state and creation time stay f's.
 func (f *Finding) Merge(o *Finding) {
-	f.Service.Count += o.Service.Count
+	if f.External() && o.External() {
+		// Another producer's finding (GuardDuty, Security Hub): its count is
+		// cumulative and its latest update is the truth.
+		f.Service.Count = max(f.Service.Count, o.Service.Count)
+		if o.UpdatedAt.After(f.UpdatedAt) {
+			f.Severity = o.Severity
+		}
+	} else {
+		f.Service.Count += o.Service.Count
+	}
 	if o.Service.EventFirstSeen.Before(f.Service.EventFirstSeen) || f.Service.EventFirstSeen.IsZero() {
 		f.Service.EventFirstSeen = o.Service.EventFirstSeen
 	}
@@ -263,10 +272,18 @@ func (f *Finding) Merge(o *Finding) {
 			f.Description = o.Description
 		}
 	}
-	f.Severity = max(f.Severity, o.Severity)
+	if !f.External() || !o.External() {
+		f.Severity = max(f.Severity, o.Severity)
+	}
 	if o.UpdatedAt.After(f.UpdatedAt) {
 		f.UpdatedAt = o.UpdatedAt
 	}
+}
+
+// External reports whether another producer (GuardDuty, Security Hub, …)
+// made the finding: Picket only carries it.
+func (f *Finding) External() bool {
+	return f.Service.ServiceName != "" && f.Service.ServiceName != "picket"
 }
 
 // Evidence is a raw event kept with the finding it produced.

@@ -132,3 +132,31 @@ func TestDetach(t *testing.T) {
 		t.Error("the original InstanceDetails was not replaced")
 	}
 }
+
+// Another producer's updates carry cumulative counts and its latest
+// severity; Picket's own occurrences add up.
+func TestMergeExternal(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	mk := func(service string, count int64, sev float64, updated time.Time) Finding {
+		f := Finding{Severity: sev, UpdatedAt: updated}
+		f.Service.ServiceName, f.Service.Count = service, count
+		return f
+	}
+	gd := mk("guardduty", 74, 8, t0)
+	up := mk("guardduty", 80, 5, t0.Add(time.Hour))
+	gd.Merge(&up)
+	if gd.Service.Count != 80 || gd.Severity != 5 {
+		t.Errorf("external merge: count %d severity %.1f, want 80 and the newer 5.0", gd.Service.Count, gd.Severity)
+	}
+	old := mk("guardduty", 70, 9, t0.Add(-time.Hour))
+	gd.Merge(&old)
+	if gd.Service.Count != 80 || gd.Severity != 5 {
+		t.Errorf("an older update changed it: count %d severity %.1f", gd.Service.Count, gd.Severity)
+	}
+	own := mk("picket", 3, 2, t0)
+	more := mk("picket", 4, 5, t0)
+	own.Merge(&more)
+	if own.Service.Count != 7 || own.Severity != 5 {
+		t.Errorf("picket merge: count %d severity %.1f", own.Service.Count, own.Severity)
+	}
+}

@@ -87,7 +87,7 @@ func Resource(f *finding.Finding) string {
 			names[i] = b.Name
 		}
 		return "bucket " + strings.Join(names, ",")
-	case f.Keys.Resource != "":
+	case f.Keys.Resource != "" && !f.External(): // an external finding's key is its producer's ID
 		return f.Keys.Resource
 	case r.AccessKeyDetails != nil && r.AccessKeyDetails.AccessKeyID != "":
 		return "key " + r.AccessKeyDetails.AccessKeyID

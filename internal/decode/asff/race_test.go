@@ -1,0 +1,5 @@
+//go:build race
+
+package asff
+
+const raceEnabled = true

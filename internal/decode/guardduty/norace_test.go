@@ -1,0 +1,5 @@
+//go:build !race
+
+package guardduty
+
+const raceEnabled = false

@@ -1,0 +1,3 @@
+package picket.notify
+
+channels contains "pagerduty" if input.finding.severity >= 9

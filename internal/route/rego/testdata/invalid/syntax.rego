@@ -1,0 +1,5 @@
+package picket.notify
+
+drop if {
+	input.finding.severity < 
+}
