@@ -24,7 +24,7 @@
 //	severity  number 1.0–10.0      override the notified severity
 //	labels    object of strings    extra labels shown in the message
 //	channels  set/array of strings extra targets (keys of routing.targets)
-//	reasons   set/array of strings why, when nothing is dropped (shown with the decision)
+//	reasons   set/array of strings more reasons to show (why a channel was added ...)
 //
 // Rules are complete documents, so two rules that give one of them
 // different values for the same finding are a conflict, which OPA reports

@@ -106,8 +106,9 @@ type Engine struct {
 func (e *Engine) Files() []string { return slices.Clone(e.files) }
 
 // Load compiles the .rego files at paths; a directory stands for every
-// .rego file beneath it except *_test.rego (tests, see [RunTests]) and
-// hidden directories. Errors name file:line.
+// .rego file beneath it outside hidden directories. *_test.rego files are
+// skipped, named or found (they are for [RunTests]). Errors name
+// file:line.
 func Load(paths []string, opts ...Option) (*Engine, error) {
 	files, err := regoFiles(paths, false)
 	if err != nil {
