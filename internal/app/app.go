@@ -266,6 +266,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		if cfg.Routing.Lease > 0 {
 			dispatch.Lease = cfg.Routing.Lease
 		}
+		if err := setPolicy(dispatch, cfg); err != nil {
+			return nil, err
+		}
 		sink = wakingSink{st, dispatch.Wake}
 		reg.MustRegister(outboxCollector{st})
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/picket-dev/picket/internal/notify/stdout"
 	"github.com/picket-dev/picket/internal/notify/webhook"
 	"github.com/picket-dev/picket/internal/route"
+	"github.com/picket-dev/picket/internal/route/rego"
 	"github.com/picket-dev/picket/internal/store"
 )
 
@@ -149,6 +150,9 @@ func NewDispatcher(cfg *config.Config, st store.Store, n notify.Notifier, log *s
 	}
 	host, _ := os.Hostname()
 	d := route.NewDispatcher(st, tab, n, fmt.Sprintf("%s/%d", host, os.Getpid()), now, log, nil)
+	if err := setPolicy(d, cfg); err != nil {
+		return nil, err
+	}
 	rules, err := st.SuppressionRules(context.Background())
 	if err != nil {
 		return nil, err
@@ -159,4 +163,21 @@ func NewDispatcher(cfg *config.Config, st store.Store, n notify.Notifier, log *s
 	}
 	d.SetSuppressor(s)
 	return d, nil
+}
+
+// setPolicy loads the routing policies into d.
+func setPolicy(d *route.Dispatcher, cfg *config.Config) error {
+	if len(cfg.Routing.Policies) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(cfg.Routing.Targets))
+	for n := range cfg.Routing.Targets {
+		names = append(names, n)
+	}
+	eng, err := rego.Load(cfg.Routing.Policies, rego.WithTargets(names...))
+	if err != nil {
+		return fmt.Errorf("routing policies: %w", err)
+	}
+	d.SetPolicy(eng)
+	return nil
 }

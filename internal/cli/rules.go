@@ -17,6 +17,7 @@ import (
 	"github.com/picket-dev/picket/internal/detect/builtin"
 	"github.com/picket-dev/picket/internal/detect/ruletest"
 	"github.com/picket-dev/picket/internal/detect/sigma"
+	"github.com/picket-dev/picket/internal/route/rego"
 )
 
 func cmdRules(ctx context.Context, env Env, args []string) int {
@@ -144,6 +145,12 @@ func rulesTest(ctx context.Context, env Env, args []string) int {
 	if !ok {
 		return ExitError
 	}
+	var policies []string
+	if *cfgPath != "" {
+		if c, err := config.Load(*cfgPath); err == nil {
+			policies = c.Routing.Policies
+		}
+	}
 	// Test files: the built-in detectors' (shipped in the binary) and any
 	// *.test.yml beside the rules.
 	var files []*ruletest.File
@@ -177,6 +184,23 @@ func rulesTest(ctx context.Context, env Env, args []string) int {
 		Vars:      map[string]string{"PICKET_SHARED_DIR": os.Getenv("PICKET_SHARED_DIR")},
 	}
 	results := ruletest.Run(ctx, tenv, files)
+	// Rego routing policies' own tests (test_* rules in *_test.rego).
+	if len(policies) > 0 {
+		prs, err := rego.RunTests(ctx, policies)
+		if err != nil {
+			return fail(env, "routing policies: %v", err)
+		}
+		for _, pr := range prs {
+			r := ruletest.Result{File: pr.Location, Name: pr.Package + "." + pr.Name, Rule: "rego:" + pr.Package, Status: ruletest.Pass}
+			switch {
+			case pr.Skip:
+				r.Status, r.Message = ruletest.Skip, "todo"
+			case !pr.Pass:
+				r.Status, r.Message = ruletest.Fail, pr.Fail
+			}
+			results = append(results, r)
+		}
+	}
 	reg, err := app.Detectors(d, nil)
 	if err != nil {
 		return fail(env, "%v", err)

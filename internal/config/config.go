@@ -230,6 +230,9 @@ func (c *Config) resolvePaths(dir string) {
 		abs(&c.Detectors.Sigma.Rules[i])
 	}
 	abs(&c.Routing.AccountsFile)
+	for i := range c.Routing.Policies {
+		abs(&c.Routing.Policies[i])
+	}
 	for i := range c.Sources {
 		abs(&c.Sources[i].Path)
 	}

@@ -43,6 +43,8 @@ type Message struct {
 	Route    string          `json:"route"`              // the routing rule that chose the target
 	Previous *Previous       `json:"previous,omitempty"` // what was last notified, for updates
 	Grouped  int             `json:"grouped,omitempty"`  // further findings folded into this message
+	// Labels were added by routing policies (Rego), e.g. {"team": "payments"}.
+	Labels map[string]string `json:"labels,omitempty"`
 	// Links for the buttons (empty: no button).
 	ConsoleURL string `json:"consoleUrl,omitempty"`
 	RunbookURL string `json:"runbookUrl,omitempty"`

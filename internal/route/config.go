@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/picket-dev/picket/internal/route/pattern"
+	"github.com/picket-dev/picket/internal/route/rego"
 )
 
 // Config is the routing section of picket.yaml.
@@ -34,6 +35,9 @@ type Config struct {
 	// Rules add targets for findings matching an EventBridge pattern over
 	// the finding's EventBridge envelope.
 	Rules []Rule `yaml:"rules"`
+	// Policies are Rego filter policies (files or directories, package
+	// picket.notify) deciding drop, severity, labels and extra channels.
+	Policies []string `yaml:"policies"`
 	// Targets are named destinations rules refer to.
 	Targets map[string]TargetConfig `yaml:"targets"`
 	// Slack is how account channels are posted to.
@@ -255,6 +259,15 @@ func (c *Config) Validate(env func(string) (string, bool)) []error {
 			if _, ok := c.Targets[t]; !ok {
 				errs = append(errs, fmt.Errorf("%s (%s): unknown target %q", where, r.Name, t))
 			}
+		}
+	}
+	if len(c.Policies) > 0 {
+		names := make([]string, 0, len(c.Targets))
+		for n := range c.Targets {
+			names = append(names, n)
+		}
+		if _, err := rego.Load(c.Policies, rego.WithTargets(names...)); err != nil {
+			errs = append(errs, fmt.Errorf("policies: %w", err))
 		}
 	}
 	if c.Fallback != "" {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/picket-dev/picket/internal/finding"
 	"github.com/picket-dev/picket/internal/notify"
+	"github.com/picket-dev/picket/internal/route/rego"
 	"github.com/picket-dev/picket/internal/store"
 )
 
@@ -33,6 +34,7 @@ type Dispatcher struct {
 	st       store.Store
 	table    atomic.Pointer[Table]
 	supp     atomic.Pointer[suppHolder]
+	policy   Policy
 	notifier notify.Notifier
 	owner    string
 	now      func() time.Time
@@ -48,6 +50,11 @@ type Dispatcher struct {
 }
 
 type suppHolder struct{ s Suppressor }
+
+// Policy decides, per finding, what Rego routing policies say.
+type Policy interface {
+	Decide(ctx context.Context, f *finding.Finding, event []byte) (rego.Decision, error)
+}
 
 // NewDispatcher makes a dispatcher. owner names this process in leases.
 func NewDispatcher(st store.Store, t *Table, n notify.Notifier, owner string, now func() time.Time, log *slog.Logger, m *Metrics) *Dispatcher {
@@ -65,6 +72,9 @@ func NewDispatcher(st store.Store, t *Table, n notify.Notifier, owner string, no
 
 // SetTable swaps the routing table (config or accounts file reloaded).
 func (d *Dispatcher) SetTable(t *Table) { d.table.Store(t) }
+
+// SetPolicy sets the Rego routing policies (nil: none). Call before Run.
+func (d *Dispatcher) SetPolicy(p Policy) { d.policy = p }
 
 // SetSuppressor swaps the suppression rules.
 func (d *Dispatcher) SetSuppressor(s Suppressor) { d.supp.Store(&suppHolder{s}) }
@@ -136,6 +146,26 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 				continue
 			}
 		}
+		var dec rego.Decision
+		if d.policy != nil {
+			var raw []byte
+			if evs, err := d.st.Evidence(ctx, f.ID); err == nil && len(evs) > 0 {
+				raw = evs[len(evs)-1].Raw
+			}
+			var err error
+			if dec, err = d.policy.Decide(ctx, f, raw); err != nil {
+				// Fail open: a broken policy must not silence alerts.
+				d.log.Warn("routing policy failed: notifying as if there were none", "finding", f.ID, "err", err)
+				dec = rego.Decision{}
+			}
+			if dec.Drop {
+				d.metrics.dropped()
+				continue
+			}
+			if dec.Severity != nil {
+				f.Severity = *dec.Severity
+			}
+		}
 		env, err := Envelope(f)
 		if err != nil {
 			return 0, err
@@ -144,7 +174,11 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		for _, dst := range t.Destinations(f, ev) {
+		dests := t.Destinations(f, ev)
+		for _, ch := range dec.Channels {
+			dests = appendUnique(dests, Destination{Key: "target:" + ch, Route: "policy"})
+		}
+		for _, dst := range dests {
 			var prev *store.NotifyState
 			if st, ok := pf.Notified[dst.Key]; ok {
 				prev = &st
@@ -156,7 +190,7 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 			}
 			m := notify.Message{
 				Key: fmt.Sprintf("%s|%s|%d", f.ID, dst.Key, pf.Version), Reason: reason, Finding: *f,
-				Account: t.Account(f.AccountID), Route: dst.Route, Time: now, Sample: isSample(f),
+				Account: t.Account(f.AccountID), Route: dst.Route, Time: now, Sample: isSample(f), Labels: dec.Labels,
 				ConsoleURL: link(t.cfg.ConsoleURL, "/findings/"+f.ID), RunbookURL: strings.ReplaceAll(t.cfg.RunbookURL, "{type}", f.Type),
 			}
 			if prev != nil {
@@ -302,6 +336,7 @@ type Metrics struct {
 	notifications *prometheus.CounterVec
 	suppressedN   *prometheus.CounterVec
 	throttledN    prometheus.Counter
+	droppedN      prometheus.Counter
 	queuedN       prometheus.Counter
 	sendSeconds   prometheus.Histogram
 	deliverySecs  prometheus.Histogram
@@ -313,12 +348,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "picket_notifications_total", Help: "Notification send attempts by route target and outcome (sent, retry, dead)."}, []string{"target", "outcome"}),
 		suppressedN:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "picket_findings_suppressed_total", Help: "Findings archived by a suppression rule."}, []string{"rule"}),
 		throttledN:    prometheus.NewCounter(prometheus.CounterOpts{Name: "picket_notifications_throttled_total", Help: "Finding changes not notified because of the repeat interval."}),
+		droppedN:      prometheus.NewCounter(prometheus.CounterOpts{Name: "picket_notifications_dropped_total", Help: "Findings a routing policy decided not to notify."}),
 		queuedN:       prometheus.NewCounter(prometheus.CounterOpts{Name: "picket_notifications_queued_total", Help: "Notifications written to the outbox."}),
 		sendSeconds:   prometheus.NewHistogram(prometheus.HistogramOpts{Name: "picket_notification_send_seconds", Help: "Time of one send to a channel.", Buckets: prometheus.DefBuckets}),
 		deliverySecs:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "picket_notification_delivery_seconds", Help: "From routing decision to successful send.", Buckets: prometheus.ExponentialBuckets(0.01, 2, 16)}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.notifications, m.suppressedN, m.throttledN, m.queuedN, m.sendSeconds, m.deliverySecs)
+		reg.MustRegister(m.notifications, m.suppressedN, m.throttledN, m.droppedN, m.queuedN, m.sendSeconds, m.deliverySecs)
 	}
 	return m
 }
@@ -337,6 +373,11 @@ func (m *Metrics) suppressed(rule string) {
 func (m *Metrics) throttled() {
 	if m != nil {
 		m.throttledN.Inc()
+	}
+}
+func (m *Metrics) dropped() {
+	if m != nil {
+		m.droppedN.Inc()
 	}
 }
 func (m *Metrics) queued(n int) {

@@ -2,6 +2,7 @@ package route
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/picket-dev/picket/internal/finding"
 	"github.com/picket-dev/picket/internal/notify"
+	"github.com/picket-dev/picket/internal/route/rego"
 	"github.com/picket-dev/picket/internal/store"
 	"github.com/picket-dev/picket/internal/store/sqlite"
 )
@@ -406,4 +408,65 @@ func (d *deadSlack) Send(_ context.Context, tg notify.Target, m notify.Message) 
 		return notify.Result{}, &notify.Error{Retryable: false, Status: 404, Err: errors.New("channel_not_found")}
 	}
 	return notify.Result{}, nil
+}
+
+// Routing policies (Rego) drop, relabel, re-rate and add channels; a
+// broken policy fails open.
+func TestPolicies(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := testConfig(t, "")
+	cfg.Rules = nil
+	cfg.Targets["out"] = TargetConfig{Kind: "stdout"}
+	tab, _ := NewTable(cfg, nil, testEnv)
+	eng, err := rego.Compile(map[string]string{"p.rego": `package picket.notify
+drop if input.finding.accountId == "555555555555"
+labels["team"] := "payments" if input.finding.accountId == "999999999999"
+severity := 9.5 if input.finding.type == "Backdoor:EC2/C&CActivity.B"
+channels contains "out" if input.finding.severity >= 5
+`}, rego.WithTargets("pd", "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := &flaky{}
+	d := NewDispatcher(st, tab, ch, "p", func() time.Time { return t0 }, nil, nil)
+	d.SetPolicy(eng)
+	sandbox := mkFinding("555555555555", "Recon:EC2/PortProbeUnprotectedPort", "i-1", 5, 1)
+	pay := mkFinding("999999999999", "Recon:EC2/PortProbeUnprotectedPort", "i-2", 2, 1)
+	bd := mkFinding("999999999999", "Backdoor:EC2/C&CActivity.B", "i-3", 5, 1)
+	st.Commit(ctx, &store.Batch{Findings: []finding.Finding{sandbox, pay, bd}, Now: t0})
+	d.RouteOnce(ctx)
+	rows, _ := st.Outbox(ctx, "", 20)
+	got := map[string]string{}
+	for _, r := range rows {
+		var m notify.Message
+		json.Unmarshal(r.Payload, &m)
+		got[r.FindingID+" "+r.Target] = fmt.Sprintf("%.1f %v", m.Finding.Severity, m.Labels)
+	}
+	want := map[string]string{
+		pay.ID + " default":   "2.0 map[team:payments]",
+		bd.ID + " default":    "9.5 map[team:payments]",
+		bd.ID + " security":   "9.5 map[team:payments]", // raised above the team's 7.0
+		bd.ID + " target:out": "9.5 map[team:payments]",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("outbox %v\nwant %v", got, want)
+	}
+	// A policy error notifies as if there were no policy.
+	bad, err := rego.Compile(map[string]string{"p.rego": "package picket.notify\nseverity := 3 if true\nseverity := 4 if true\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.SetPolicy(bad)
+	x := mkFinding("999999999999", "Policy:IAMUser/RootCredentialUsage", "root", 2, 1)
+	st.Commit(ctx, &store.Batch{Findings: []finding.Finding{x}, Now: t0})
+	d.RouteOnce(ctx)
+	rows, _ = st.Outbox(ctx, "", 20)
+	if len(rows) != 5 || rows[0].FindingID != x.ID {
+		t.Errorf("a failing policy silenced the finding: %d rows", len(rows))
+	}
 }

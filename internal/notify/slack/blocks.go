@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -308,6 +309,18 @@ func contextLines(m notify.Message) []string {
 	}
 	if g := groupedLine(m); g != "" {
 		lines = append(lines, g)
+	}
+	if len(m.Labels) > 0 {
+		keys := make([]string, 0, len(m.Labels))
+		for k := range m.Labels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, oneLine(k)+": "+oneLine(m.Labels[k]))
+		}
+		lines = append(lines, "Labels · "+strings.Join(parts, " · "))
 	}
 	id := "Finding " + oneLine(m.Finding.ID)
 	if m.Route != "" {
