@@ -23,6 +23,10 @@ const (
 	ReasonSeverityIncrease Reason = "severity-increase" // it got more severe
 	ReasonRepeat           Reason = "repeat"            // it went on; sent once per repeat interval
 	ReasonSample           Reason = "sample"            // picket sample-findings
+	// ReasonCorrelated: another finding of an incident already notified
+	// (another producer, or another detector, reporting the same type
+	// family on the same resource and actor): it goes in that thread.
+	ReasonCorrelated Reason = "also-reported"
 )
 
 // Account names the AWS account a finding belongs to.

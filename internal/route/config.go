@@ -45,6 +45,11 @@ type Config struct {
 	// RepeatInterval: a finding that goes on is notified again at most
 	// this often (GuardDuty's export frequencies: 15m, 1h, 6h). Default 6h.
 	RepeatInterval time.Duration `yaml:"repeat_interval"`
+	// IncidentWindow: a finding of the same incident (type family, account,
+	// region, resource and actor) as one notified within this window — from
+	// another producer or detector — goes in that finding's thread instead
+	// of a message of its own. Default 1h; a negative value turns it off.
+	IncidentWindow time.Duration `yaml:"incident_window"`
 	// GroupWait holds a notification this long so a burst of findings of
 	// one type and account becomes one message. Default 0.
 	GroupWait time.Duration `yaml:"group_wait"`

@@ -132,6 +132,23 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 	if repeat <= 0 {
 		repeat = DefaultRepeatInterval
 	}
+	window := t.cfg.IncidentWindow
+	if window == 0 {
+		window = DefaultIncidentWindow
+	}
+	keys := make([]string, len(pend))
+	var lookup []string
+	for i := range pend {
+		if keys[i] = IncidentKey(&pend[i].Finding); keys[i] != "" {
+			lookup = append(lookup, keys[i])
+		}
+	}
+	incidents := map[string]map[string]store.Incident{}
+	if window > 0 {
+		if incidents, err = d.st.Incidents(ctx, lookup); err != nil {
+			return 0, err
+		}
+	}
 	for i := range pend {
 		pf := &pend[i]
 		f := &pf.Finding
@@ -188,6 +205,19 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 				d.metrics.throttled()
 				continue
 			}
+			threadOf := ""
+			if window > 0 && keys[i] != "" {
+				if in, ok := incidents[keys[i]][dst.Key]; ok && in.FindingID != f.ID && now.Sub(in.At) < window {
+					if reason == notify.ReasonNew {
+						reason, threadOf = notify.ReasonCorrelated, in.FindingID
+					}
+				} else if reason == notify.ReasonNew {
+					b.Incidents = append(b.Incidents, store.IncidentRecord{Key: keys[i], Target: dst.Key, FindingID: f.ID, At: now})
+				}
+				if in, ok := incidents[keys[i]][dst.Key]; ok && in.FindingID == f.ID {
+					b.Incidents = append(b.Incidents, store.IncidentRecord{Key: keys[i], Target: dst.Key, FindingID: f.ID, At: now})
+				}
+			}
 			m := notify.Message{
 				Key: fmt.Sprintf("%s|%s|%d", f.ID, dst.Key, pf.Version), Reason: reason, Finding: *f,
 				Account: t.Account(f.AccountID), Route: dst.Route, Time: now, Sample: isSample(f), Labels: dec.Labels,
@@ -201,7 +231,7 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 				return 0, err
 			}
 			b.Outbox = append(b.Outbox, store.OutboxRow{
-				DedupKey: m.Key, Target: dst.Key, FindingID: f.ID, Payload: payload,
+				DedupKey: m.Key, Target: dst.Key, FindingID: f.ID, ThreadOf: threadOf, Payload: payload,
 				GroupKey:  dst.Key + "|" + f.AccountID + "|" + f.Type + "|" + string(reason),
 				NotBefore: now.Add(t.cfg.GroupWait),
 			})
@@ -213,6 +243,44 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 	}
 	d.metrics.queued(len(b.Outbox))
 	return len(pend), nil
+}
+
+// DefaultIncidentWindow is how long findings of one incident thread together.
+const DefaultIncidentWindow = time.Hour
+
+// IncidentKey names the incident a finding belongs to: its type family
+// (the type without the detection mechanism and artifact, so GuardDuty's
+// "Recon:EC2/PortProbeUnprotectedPort" and Picket's match), account,
+// region, the affected resource and the actor.
+func IncidentKey(f *finding.Finding) string {
+	family := f.Type
+	if i := strings.IndexByte(family, '/'); i >= 0 {
+		if j := strings.IndexAny(family[i:], ".!"); j > 0 {
+			family = family[:i+j]
+		}
+	}
+	var res, actor string
+	r := &f.Resource
+	switch {
+	case r.InstanceDetails != nil && r.InstanceDetails.InstanceID != "":
+		res = "instance:" + r.InstanceDetails.InstanceID
+	case len(r.S3BucketDetails) > 0:
+		res = "bucket:" + r.S3BucketDetails[0].Name
+	case r.EksClusterDetails != nil:
+		res = "eks:" + r.EksClusterDetails.Name
+	case r.AccessKeyDetails != nil && r.AccessKeyDetails.AccessKeyID != "":
+		res = "key:" + r.AccessKeyDetails.AccessKeyID
+	}
+	if a := r.AccessKeyDetails; a != nil {
+		actor = a.UserName
+		if actor == "" {
+			actor = a.PrincipalID
+		}
+	}
+	if res == "" && actor == "" {
+		return "" // too vague to call two findings one incident
+	}
+	return strings.Join([]string{family, f.AccountID, f.Region, res, actor}, "|")
 }
 
 func link(base, path string) string {
@@ -270,6 +338,11 @@ func (d *Dispatcher) sendGroup(ctx context.Context, t *Table, rows []store.Outbo
 		return
 	}
 	m.Thread, m.Grouped = first.Thread, len(rows)-1
+	if m.Reason == notify.ReasonCorrelated && m.Thread == "" {
+		// The incident's first message has no thread reference (a webhook
+		// delivery, or not sent yet): say it as a message of its own.
+		m.Reason = notify.ReasonNew
+	}
 	target, err := t.Target(first.Target)
 	if err != nil {
 		complete(store.OutboxCompletion{State: store.OutboxDead, Error: err.Error(), At: d.now()})

@@ -198,6 +198,8 @@ type flaky struct {
 	delivered map[string]int // message key → times delivered
 	threads   map[string]string
 	grouped   map[string]int
+	// sentThread is the thread each finding's first message started.
+	sentThread map[string]string
 }
 
 func (f *flaky) Send(_ context.Context, tg notify.Target, m notify.Message) (notify.Result, error) {
@@ -211,12 +213,17 @@ func (f *flaky) Send(_ context.Context, tg notify.Target, m notify.Message) (not
 		return notify.Result{}, &notify.Error{Retryable: true, Status: 500, Err: errors.New("server error")}
 	}
 	if f.delivered == nil {
-		f.delivered, f.threads, f.grouped = map[string]int{}, map[string]string{}, map[string]int{}
+		f.delivered, f.threads, f.grouped, f.sentThread = map[string]int{}, map[string]string{}, map[string]int{}, map[string]string{}
 	}
 	f.delivered[m.Key]++
 	f.threads[m.Key] = m.Thread
 	f.grouped[m.Key] = m.Grouped
-	return notify.Result{Thread: fmt.Sprintf("ts-%d", f.calls)}, nil
+	if m.Thread != "" {
+		return notify.Result{Thread: m.Thread}, nil
+	}
+	ts := fmt.Sprintf("ts-%d", f.calls)
+	f.sentThread[m.Finding.ID] = ts
+	return notify.Result{Thread: ts}, nil
 }
 
 // Every notification arrives once, through failures (500, 429 with
@@ -468,5 +475,65 @@ channels contains "out" if input.finding.severity >= 5
 	rows, _ = st.Outbox(ctx, "", 20)
 	if len(rows) != 5 || rows[0].FindingID != x.ID {
 		t.Errorf("a failing policy silenced the finding: %d rows", len(rows))
+	}
+}
+
+// The same incident from two producers: GuardDuty's finding is posted;
+// Picket's finding of the same type family on the same instance goes in
+// its thread, as "also reported"; another instance gets its own message.
+func TestIncidentAcrossProducers(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := testConfig(t, "")
+	cfg.Rules = nil
+	tab, _ := NewTable(cfg, nil, testEnv)
+	clock := t0
+	ch := &flaky{}
+	d := NewDispatcher(st, tab, ch, "i", func() time.Time { return clock }, nil, nil)
+	withInstance := func(f finding.Finding, id, service string) finding.Finding {
+		f.Resource = finding.Resource{ResourceType: "Instance", InstanceDetails: &finding.InstanceDetails{InstanceID: id}}
+		f.Service.ServiceName = service
+		return f
+	}
+	gd := withInstance(mkFinding("999999999999", "Recon:EC2/PortProbeUnprotectedPort", "guardduty:abc", 2, 7), "i-1", "guardduty")
+	st.Commit(ctx, &store.Batch{Findings: []finding.Finding{gd}, Now: clock})
+	d.RouteOnce(ctx)
+	d.SendOnce(ctx)
+	clock = clock.Add(10 * time.Minute)
+	own := withInstance(mkFinding("999999999999", "Recon:EC2/PortProbeUnprotectedPort", "i-1", 2, 1), "i-1", "picket")
+	other := withInstance(mkFinding("999999999999", "Recon:EC2/PortProbeUnprotectedPort", "i-9", 2, 1), "i-9", "picket")
+	st.Commit(ctx, &store.Batch{Findings: []finding.Finding{own, other}, Now: clock})
+	d.RouteOnce(ctx)
+	d.SendOnce(ctx)
+	firstThread := ch.threads[gd.ID+"|default|1"]
+	if ch.threads[own.ID+"|default|1"] != "" && firstThread != "" {
+		t.Fatalf("unexpected thread on the first message")
+	}
+	rows, _ := st.Outbox(ctx, "", 10)
+	reasons := map[string]string{}
+	for _, r := range rows {
+		var m notify.Message
+		json.Unmarshal(r.Payload, &m)
+		reasons[r.FindingID] = string(m.Reason) + " threadOf=" + r.ThreadOf
+	}
+	if reasons[own.ID] != "also-reported threadOf="+gd.ID || reasons[other.ID] != "new threadOf=" || reasons[gd.ID] != "new threadOf=" {
+		t.Errorf("reasons %v", reasons)
+	}
+	// Picket's message went in the thread of GuardDuty's.
+	if got := ch.threads[own.ID+"|default|1"]; got == "" || got != ch.sentThread[gd.ID] {
+		t.Errorf("correlated message thread %q, want the first message's %q", got, ch.sentThread[gd.ID])
+	}
+	// Outside the window, the same incident is a new message.
+	clock = clock.Add(2 * time.Hour)
+	late := withInstance(mkFinding("999999999999", "Recon:EC2/PortProbeUnprotectedPort.Custom", "i-1", 2, 1), "i-1", "picket")
+	st.Commit(ctx, &store.Batch{Findings: []finding.Finding{late}, Now: clock})
+	d.RouteOnce(ctx)
+	rows, _ = st.Outbox(ctx, "", 10)
+	if rows[0].FindingID != late.ID || rows[0].ThreadOf != "" {
+		t.Errorf("late finding row %+v", rows[0])
 	}
 }

@@ -37,6 +37,10 @@ type Router interface {
 	// OutboxCounts counts rows by state.
 	OutboxCounts(ctx context.Context) (map[string]int64, error)
 
+	// Incidents returns, for incident keys, the first finding notified per
+	// target (see RouteBatch.Incidents).
+	Incidents(ctx context.Context, keys []string) (map[string]map[string]Incident, error)
+
 	// SuppressionRules lists the stored suppression rules, oldest first.
 	SuppressionRules(ctx context.Context) ([]SuppressionRule, error)
 	// PutSuppressionRule adds (or replaces, by ID) a rule and audits it.
@@ -69,7 +73,23 @@ type RouteBatch struct {
 	Outbox     []OutboxRow
 	Notified   []NotifiedState // state recorded when a notification is queued
 	Suppressed []string        // finding IDs to archive (matched a suppression rule)
-	Now        time.Time
+	// Incidents record the first finding notified for an incident and
+	// target; an existing record is kept (its time refreshed when the same
+	// finding is notified again).
+	Incidents []IncidentRecord
+	Now       time.Time
+}
+
+// Incident is the first finding notified for an incident to a target.
+type Incident struct {
+	FindingID string
+	At        time.Time
+}
+
+// IncidentRecord records an incident's finding for a target.
+type IncidentRecord struct {
+	Key, Target, FindingID string
+	At                     time.Time
 }
 
 // RoutedVersion marks a finding routed at a version.
@@ -108,8 +128,11 @@ type OutboxRow struct {
 	LastError string    `json:"lastError,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	SentAt    time.Time `json:"sentAt,omitempty"`
+	// ThreadOf names the finding whose message this one threads under
+	// (another finding of the same incident); "" means FindingID.
+	ThreadOf string `json:"threadOf,omitempty"`
 	// Thread is filled by ClaimOutbox from the notify state of
-	// (FindingID, Target): the first message's reference, if sent.
+	// (ThreadOf or FindingID, Target): the first message's reference.
 	Thread string `json:"thread,omitempty"`
 }
 

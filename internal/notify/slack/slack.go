@@ -88,6 +88,14 @@ func (n *Notifier) Send(ctx context.Context, t notify.Target, m notify.Message) 
 		return notify.Result{Thread: ts}, err
 	}
 
+	if m.Reason == notify.ReasonCorrelated {
+		// Another finding of the same incident: in the thread, leaving the
+		// first finding's message as it is.
+		if _, err := n.post(ctx, t, postMessage{Channel: t.Channel, ThreadTS: m.Thread, Content: Render(m, n.extra(m)...)}); err != nil {
+			return notify.Result{}, err
+		}
+		return notify.Result{Thread: m.Thread}, nil
+	}
 	// Rewrite the first message before replying: if the reply then fails
 	// and is retried, the update is simply done again, whereas the other
 	// order would post the reply twice when only the update failed.

@@ -158,6 +158,11 @@ func TestThreading(t *testing.T) {
 			{path: "/api/chat.update", ts: threadTS},
 			{path: "/api/chat.postMessage", threadTS: threadTS, broadcast: true},
 		}},
+		{"same incident from another producer: reply only, the first left alone", func() notify.Message {
+			m := notifytest.High()
+			m.Reason, m.Thread = notify.ReasonCorrelated, threadTS
+			return m
+		}(), []call{{path: "/api/chat.postMessage", threadTS: threadTS}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := notifytest.NewServer(t, slackOK)

@@ -125,5 +125,15 @@ var dialect = sqlstore.Dialect{
 				detail TEXT NOT NULL
 			) STRICT`,
 		}},
+		{Version: 4, Name: "incidents", Statements: []string{
+			`ALTER TABLE outbox ADD COLUMN thread_of TEXT NOT NULL DEFAULT ''`,
+			`CREATE TABLE incidents (
+				incident_key TEXT NOT NULL,
+				target TEXT NOT NULL,
+				finding_id TEXT NOT NULL,
+				at TEXT NOT NULL,
+				PRIMARY KEY (incident_key, target)
+			) STRICT`,
+		}},
 	},
 }

@@ -80,9 +80,9 @@ func (s *Store) RouteCommit(ctx context.Context, b *store.RouteBatch) (err error
 		}
 	}()
 	for _, o := range b.Outbox {
-		if _, err := s.exec(ctx, tx, `INSERT INTO outbox (dedup_key, target, finding_id, group_key, payload, state, attempts, not_before, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
-			o.DedupKey, o.Target, o.FindingID, o.GroupKey, string(o.Payload), store.OutboxPending, o.NotBefore, now); err != nil {
+		if _, err := s.exec(ctx, tx, `INSERT INTO outbox (dedup_key, target, finding_id, thread_of, group_key, payload, state, attempts, not_before, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
+			o.DedupKey, o.Target, o.FindingID, o.ThreadOf, o.GroupKey, string(o.Payload), store.OutboxPending, o.NotBefore, now); err != nil {
 			return fmt.Errorf("queueing notification %s: %w", o.DedupKey, err)
 		}
 	}
@@ -91,6 +91,13 @@ func (s *Store) RouteCommit(ctx context.Context, b *store.RouteBatch) (err error
 			ON CONFLICT (finding_id, target) DO UPDATE SET severity = excluded.severity, count = excluded.count, notified_at = excluded.notified_at`,
 			n.FindingID, n.Target, n.Severity, n.Count, n.At); err != nil {
 			return fmt.Errorf("recording notify state: %w", err)
+		}
+	}
+	for _, in := range b.Incidents {
+		if _, err := s.exec(ctx, tx, `INSERT INTO incidents (incident_key, target, finding_id, at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (incident_key, target) DO UPDATE SET at = excluded.at WHERE incidents.finding_id = excluded.finding_id`,
+			in.Key, in.Target, in.FindingID, in.At); err != nil {
+			return fmt.Errorf("recording incident: %w", err)
 		}
 	}
 	archived := map[string]bool{}
@@ -124,12 +131,12 @@ func (s *Store) RouteCommit(ctx context.Context, b *store.RouteBatch) (err error
 	return nil
 }
 
-const outboxCols = "o.id, o.dedup_key, o.target, o.finding_id, o.group_key, o.payload, o.state, o.attempts, o.not_before, o.last_error, o.created_at, o.sent_at"
+const outboxCols = "o.id, o.dedup_key, o.target, o.finding_id, o.thread_of, o.group_key, o.payload, o.state, o.attempts, o.not_before, o.last_error, o.created_at, o.sent_at"
 
 func scanOutbox(sc interface{ Scan(...any) error }, extra ...any) (store.OutboxRow, error) {
 	var r store.OutboxRow
 	var payload string
-	dst := []any{&r.ID, &r.DedupKey, &r.Target, &r.FindingID, &r.GroupKey, &payload, &r.State, &r.Attempts,
+	dst := []any{&r.ID, &r.DedupKey, &r.Target, &r.FindingID, &r.ThreadOf, &r.GroupKey, &payload, &r.State, &r.Attempts,
 		utcTime{&r.NotBefore}, &r.LastError, utcTime{&r.CreatedAt}, utcTime{&r.SentAt}}
 	if err := sc.Scan(append(dst, extra...)...); err != nil {
 		return r, err
@@ -157,7 +164,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, now time.Time, le
 	if s.d.RowLocks {
 		lock = " FOR UPDATE OF o SKIP LOCKED" // two senders never take one row
 	}
-	rows, err := s.query(ctx, tx, "SELECT "+outboxCols+", COALESCE(n.thread, '') FROM outbox o LEFT JOIN notify_state n ON n.finding_id = o.finding_id AND n.target = o.target"+
+	rows, err := s.query(ctx, tx, "SELECT "+outboxCols+", COALESCE(n.thread, '') FROM outbox o LEFT JOIN notify_state n ON n.finding_id = (CASE WHEN o.thread_of <> '' THEN o.thread_of ELSE o.finding_id END) AND n.target = o.target"+
 		" WHERE o.state = ? AND o.not_before <= ? AND (o.lease_until IS NULL OR o.lease_until < ?) ORDER BY o.not_before, o.id LIMIT ?"+lock,
 		store.OutboxPending, now, now, limit)
 	if err != nil {
@@ -290,6 +297,35 @@ func (s *Store) OutboxCounts(ctx context.Context) (map[string]int64, error) {
 			return nil, err
 		}
 		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// Incidents implements store.Router.
+func (s *Store) Incidents(ctx context.Context, keys []string) (map[string]map[string]store.Incident, error) {
+	out := map[string]map[string]store.Incident{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	rows, err := s.query(ctx, s.db, "SELECT incident_key, target, finding_id, at FROM incidents WHERE incident_key IN ("+placeholders(len(keys))+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading incidents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, target string
+		var in store.Incident
+		if err := rows.Scan(&key, &target, &in.FindingID, utcTime{&in.At}); err != nil {
+			return nil, err
+		}
+		if out[key] == nil {
+			out[key] = map[string]store.Incident{}
+		}
+		out[key][target] = in
 	}
 	return out, rows.Err()
 }
