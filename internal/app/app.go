@@ -193,6 +193,7 @@ type App struct {
 	dispatch    *route.Dispatcher
 	accountsMod time.Time
 	receiver    *receiver.Receiver // POST /v1/ingest/{source}; nil without http sources
+	routingPoll time.Duration      // how often the accounts file and suppression rules are checked; default 10s
 }
 
 // Options are what New takes besides the config.

@@ -99,7 +99,11 @@ func routingEnabled(c route.Config) bool {
 // watchRouting reloads the accounts file when it changes and the
 // suppression rules from the store, so neither needs a restart.
 func (a *App) watchRouting(ctx context.Context) error {
-	tick := time.NewTicker(10 * time.Second)
+	every := a.routingPoll
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		if err := a.loadSuppression(ctx); err != nil && ctx.Err() == nil {

@@ -267,3 +267,57 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The accounts file is reloaded when it changes: a new account's findings
+// go to its new channel without a restart; a broken file keeps the old one.
+func TestAccountsReload(t *testing.T) {
+	slack := newFakeSlack(t)
+	cfg := routedConfig(t, slack.srv.URL)
+	a, err := New(t.Context(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	a.routingPoll = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, strings.NewReader("")) }()
+	commit := func(account, user string, i int) {
+		job := pipeline.Job{Source: "push", Format: "cloudtrail", Object: source.BytesObject(fmt.Sprint("reload-", i), []byte(stopLoggingIn(account, user, i)), time.Now())}
+		if _, err := a.newPipe().Process(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit("333344445555", "carol", 1)
+	waitFor(t, "the default channel", func() bool { return len(slack.snapshot()) == 1 })
+	if ch := slack.snapshot()[0].Channel; ch != "C0DEFAULT01" {
+		t.Fatalf("unlisted account went to %s", ch)
+	}
+	time.Sleep(20 * time.Millisecond) // a distinct modification time
+	os.WriteFile(cfg.Routing.AccountsFile, []byte(`
+- accountID: "333344445555"
+  slackConfig: {channelID: C0333333333, channelName: aws-333344445555-dev, enabled: true, webhookOverrides: []}
+`), 0o644)
+	waitFor(t, "the reload", func() bool {
+		commit("333344445555", "dave", 2+len(slack.snapshot()))
+		time.Sleep(100 * time.Millisecond)
+		for _, p := range slack.snapshot() {
+			if p.Channel == "C0333333333" {
+				return true
+			}
+		}
+		return false
+	})
+	// A broken file is refused: the last good table stays.
+	os.WriteFile(cfg.Routing.AccountsFile, []byte("- accountID: nope\n"), 0o644)
+	time.Sleep(300 * time.Millisecond)
+	before := len(slack.snapshot())
+	commit("333344445555", "erin", 100)
+	waitFor(t, "a post after the broken file", func() bool { return len(slack.snapshot()) > before })
+	if p := slack.snapshot()[before]; p.Channel != "C0333333333" {
+		t.Errorf("after a broken accounts file, posted to %s", p.Channel)
+	}
+	cancel()
+	<-done
+}

@@ -191,7 +191,8 @@ func rulesTest(ctx context.Context, env Env, args []string) int {
 			return fail(env, "routing policies: %v", err)
 		}
 		for _, pr := range prs {
-			r := ruletest.Result{File: pr.Location, Name: pr.Package + "." + pr.Name, Rule: "rego:" + pr.Package, Status: ruletest.Pass}
+			pkg := strings.TrimPrefix(pr.Package, "data.")
+			r := ruletest.Result{File: pr.Location, Name: pkg + "." + pr.Name, Rule: "rego:" + pkg, Status: ruletest.Pass}
 			switch {
 			case pr.Skip:
 				r.Status, r.Message = ruletest.Skip, "todo"

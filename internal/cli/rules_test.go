@@ -91,3 +91,32 @@ func TestCheckConfigSigmaRule(t *testing.T) {
 		t.Errorf("check-config output:\n%s", r.stdout)
 	}
 }
+
+// Routing policies' Rego tests run with the rule tests.
+func TestRulesTestRunsPolicyTests(t *testing.T) {
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "policies")
+	os.Mkdir(pol, 0o755)
+	os.WriteFile(filepath.Join(pol, "sandbox.rego"), []byte("package picket.notify\n\ndrop if input.finding.accountId == \"111111111111\"\n"), 0o644)
+	os.WriteFile(filepath.Join(pol, "sandbox_test.rego"), []byte(`package picket.notify
+
+test_sandbox_dropped if drop with input as {"finding": {"accountId": "111111111111"}}
+test_prod_kept if not drop with input as {"finding": {"accountId": "222222222222"}}
+`), 0o644)
+	cfg := filepath.Join(dir, "picket.yaml")
+	os.WriteFile(cfg, []byte("routing:\n  policies: [policies]\n"), 0o644)
+	r := picket(t, "rules", "test", "-c", cfg, "-v")
+	wantCode(t, r, 0)
+	if !strings.Contains(r.stdout, "picket.notify.test_sandbox_dropped") || !strings.Contains(r.stdout, "rego:picket.notify") {
+		t.Errorf("policy tests not run:\n%s", r.stdout)
+	}
+	os.WriteFile(filepath.Join(pol, "sandbox_test.rego"), []byte(`package picket.notify
+
+test_prod_dropped if drop with input as {"finding": {"accountId": "222222222222"}}
+`), 0o644)
+	r = picket(t, "rules", "test", "-c", cfg)
+	wantCode(t, r, 1)
+	if !strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "test_prod_dropped") {
+		t.Errorf("failing policy test not reported:\n%s", r.stdout)
+	}
+}
