@@ -22,6 +22,7 @@ import (
 
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/decode"
+	"github.com/picket-dev/picket/internal/decode/abuse"
 	"github.com/picket-dev/picket/internal/decode/asff"
 	"github.com/picket-dev/picket/internal/decode/cloudtrail"
 	"github.com/picket-dev/picket/internal/decode/dnslog"
@@ -54,6 +55,7 @@ func Decoders() *decode.Registry {
 		k8saudit.Format:   k8saudit.New,
 		guardduty.Format:  guardduty.New,
 		asff.Format:       asff.New,
+		abuse.Format:      abuse.New,
 		vpcflow.Format:    vpcflow.New,
 	})
 	if err != nil { // only if the table above is wrong
@@ -73,6 +75,8 @@ func SniffFormat(head []byte) string {
 		return guardduty.Format
 	case asff.Sniff(head):
 		return asff.Format
+	case abuse.Sniff(head):
+		return abuse.Format
 	}
 	return decode.Sniff(head)
 }

@@ -101,7 +101,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/picket-dev/picket/internal/decode"
-	"github.com/picket-dev/picket/internal/decode/guardduty/findingstream"
+	"github.com/picket-dev/picket/internal/decode/findingstream"
 	"github.com/picket-dev/picket/internal/event"
 	"github.com/picket-dev/picket/internal/finding"
 )
