@@ -12,8 +12,8 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/picket-dev/picket/internal/decode/guardduty"
 	"github.com/picket-dev/picket/internal/decode/findingstream"
+	"github.com/picket-dev/picket/internal/decode/guardduty"
 	"github.com/picket-dev/picket/internal/event"
 	"github.com/picket-dev/picket/internal/finding"
 )
