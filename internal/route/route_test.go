@@ -537,3 +537,37 @@ func TestIncidentAcrossProducers(t *testing.T) {
 		t.Errorf("late finding row %+v", rows[0])
 	}
 }
+
+// An account with webhook overrides gets each of them, and nothing else.
+func TestWebhookOverrides(t *testing.T) {
+	accts, err := ParseAccounts([]byte(`
+- accountID: "111122223333"
+  slackConfig:
+    channelID: C0111111111
+    channelName: aws-111122223333-prod
+    enabled: true
+    webhookOverrides: ["https://hooks.slack.com/services/T0/B0/aaa", "https://hooks.slack.com/services/T0/B1/bbb"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, "")
+	cfg.Rules = nil
+	tab, _ := NewTable(cfg, accts, testEnv)
+	f := mkFinding("111122223333", "Recon:EC2/PortProbeUnprotectedPort", "i-1", 2, 1)
+	env, _ := Envelope(&f)
+	var urls []string
+	for _, d := range tab.Destinations(&f, fastjson.MustParseBytes(env)) {
+		tg, err := tab.Target(d.Key)
+		if err != nil || tg.Kind != "slack" || tg.Token != "" {
+			t.Fatalf("%s: %+v %v", d.Key, tg, err)
+		}
+		urls = append(urls, tg.URL)
+	}
+	if fmt.Sprint(urls) != "[https://hooks.slack.com/services/T0/B0/aaa https://hooks.slack.com/services/T0/B1/bbb]" {
+		t.Errorf("urls %v", urls)
+	}
+	if _, err := tab.Target("account:111122223333#5"); err == nil {
+		t.Error("a removed override resolved")
+	}
+}

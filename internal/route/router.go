@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,10 +113,10 @@ func (t *Table) Destinations(f *finding.Finding, ev *fastjson.Value) []Destinati
 	var out []Destination
 	if a, ok := t.accounts[f.AccountID]; ok {
 		if a.SlackConfig.enabled() {
-			out = append(out, Destination{Key: "account:" + a.AccountID, Route: "account " + a.AccountID})
+			out = appendSlack(out, "account:"+a.AccountID, "account "+a.AccountID, a.SlackConfig)
 		}
 	} else if t.cfg.Default != nil && t.cfg.Default.SlackConfig.enabled() {
-		out = append(out, Destination{Key: "default", Route: "default"})
+		out = appendSlack(out, "default", "default", t.cfg.Default.SlackConfig)
 	}
 	if st := t.cfg.SecurityTeam; st != nil && st.SlackConfig.enabled() {
 		min := st.MinSeverity
@@ -182,6 +183,18 @@ func appendRule(rs []*Rule, r *Rule) []*Rule {
 	return append(rs, r)
 }
 
+// appendSlack adds a Slack route: its channel, or each of its webhook
+// overrides (key#i) when it has them.
+func appendSlack(out []Destination, key, route string, s SlackConfig) []Destination {
+	if len(s.WebhookOverrides) == 0 {
+		return append(out, Destination{Key: key, Route: route})
+	}
+	for i := range s.WebhookOverrides {
+		out = append(out, Destination{Key: fmt.Sprintf("%s#%d", key, i), Route: route})
+	}
+	return out
+}
+
 func appendUnique(ds []Destination, d Destination) []Destination {
 	for _, x := range ds {
 		if x.Key == d.Key {
@@ -194,11 +207,23 @@ func appendUnique(ds []Destination, d Destination) []Destination {
 // Target resolves a destination key to a notify target, with secrets from
 // the environment. Keys of routes removed since queuing are an error.
 func (t *Table) Target(key string) (notify.Target, error) {
+	hook := -1
+	if i := strings.LastIndexByte(key, '#'); i > 0 {
+		n, err := strconv.Atoi(key[i+1:])
+		if err != nil {
+			return notify.Target{}, fmt.Errorf("bad route key %q", key)
+		}
+		key, hook = key[:i], n
+	}
 	slackBot := func(s SlackConfig, name string) (notify.Target, error) {
-		if len(s.WebhookOverrides) > 0 {
-			// The first override; an account wanting several lists them
-			// as separate targets.
-			return notify.Target{Kind: "slack", URL: s.WebhookOverrides[0], Name: name}, nil
+		if hook >= 0 {
+			if hook >= len(s.WebhookOverrides) {
+				return notify.Target{}, fmt.Errorf("webhook override %d of %s no longer configured", hook, name)
+			}
+			if err := CheckURL(s.WebhookOverrides[hook], t.cfg.allowed()); err != nil {
+				return notify.Target{}, err
+			}
+			return notify.Target{Kind: "slack", URL: s.WebhookOverrides[hook], Name: name}, nil
 		}
 		tok, _ := t.env(t.cfg.Slack.TokenEnv)
 		if tok == "" {
