@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/picket-dev/picket/internal/alert"
+
 	"github.com/picket-dev/picket/internal/finding"
 )
 
@@ -77,7 +79,17 @@ type RouteBatch struct {
 	// target; an existing record is kept (its time refreshed when the same
 	// finding is notified again).
 	Incidents []IncidentRecord
-	Now       time.Time
+	// Alerts opened by this commit, and actions on existing alerts
+	// (recurrences), applied in the same transaction.
+	AlertOpens   []AlertOpen
+	AlertActions []AlertAction
+	Now          time.Time
+}
+
+// AlertAction is an action on an alert within a routing commit.
+type AlertAction struct {
+	AlertID string
+	Action  alert.Action
 }
 
 // Incident is the first finding notified for an incident to a target.
@@ -131,6 +143,9 @@ type OutboxRow struct {
 	// ThreadOf names the finding whose message this one threads under
 	// (another finding of the same incident); "" means FindingID.
 	ThreadOf string `json:"threadOf,omitempty"`
+	// AlertID is the alert this notification is about: its first
+	// successful send marks the alert notified.
+	AlertID string `json:"alertId,omitempty"`
 	// Thread is filled by ClaimOutbox from the notify state of
 	// (ThreadOf or FindingID, Target): the first message's reference.
 	Thread string `json:"thread,omitempty"`
@@ -169,4 +184,35 @@ type AuditEntry struct {
 	Actor  string    `json:"actor"`
 	At     time.Time `json:"at"`
 	Detail string    `json:"detail"` // the rule as JSON, or a note
+}
+
+// Alerter is the store side of the alert table.
+type Alerter interface {
+	// ApplyAlert applies act to alert id in one transaction, with its
+	// history row; for alert.Open, a is the alert to create. Illegal
+	// transitions fail (wrapping alert.ErrIllegal) and store nothing.
+	ApplyAlert(ctx context.Context, id string, a *alert.Alert, act alert.Action) (alert.Alert, alert.Transition, error)
+	// GetAlert returns one alert, or ErrNotFound.
+	GetAlert(ctx context.Context, id string) (alert.Alert, error)
+	// AlertsByID returns the alerts that exist among ids.
+	AlertsByID(ctx context.Context, ids []string) (map[string]alert.Alert, error)
+	// ListAlerts returns alerts matching q, most recently updated first.
+	ListAlerts(ctx context.Context, q AlertQuery) ([]alert.Alert, error)
+	// AlertHistory returns an alert's transitions, oldest first.
+	AlertHistory(ctx context.Context, id string) ([]alert.Transition, error)
+}
+
+// AlertQuery filters alerts. Zero values mean any.
+type AlertQuery struct {
+	States   []alert.State
+	Accounts []string
+	Routes   []string
+	Since    time.Time // created at or after
+	Limit    int       // 0 means 100
+}
+
+// AlertOpen opens an alert in a routing commit (ignored if it exists).
+type AlertOpen struct {
+	Alert alert.Alert
+	Actor string
 }

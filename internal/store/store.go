@@ -58,6 +58,8 @@ type Store interface {
 
 	// Router is the routing and notification side (outbox, suppression).
 	Router
+	// Alerter keeps the alert table.
+	Alerter
 	// Ping checks that the store answers (for /healthz).
 	Ping(ctx context.Context) error
 

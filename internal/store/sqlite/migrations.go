@@ -135,5 +135,34 @@ var dialect = sqlstore.Dialect{
 				PRIMARY KEY (incident_key, target)
 			) STRICT`,
 		}},
+		{Version: 5, Name: "alerts", Statements: []string{
+			`ALTER TABLE outbox ADD COLUMN alert_id TEXT NOT NULL DEFAULT ''`,
+			`CREATE TABLE alerts (
+				id TEXT PRIMARY KEY,
+				finding_id TEXT NOT NULL,
+				account_id TEXT NOT NULL,
+				type TEXT NOT NULL,
+				severity REAL NOT NULL,
+				route TEXT NOT NULL,
+				state TEXT NOT NULL,
+				created_at TEXT NOT NULL,
+				updated_at TEXT NOT NULL,
+				body TEXT NOT NULL
+			) STRICT`,
+			`CREATE INDEX alerts_state ON alerts (state, updated_at)`,
+			`CREATE INDEX alerts_account ON alerts (account_id)`,
+			`CREATE TABLE alert_history (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				alert_id TEXT NOT NULL,
+				kind TEXT NOT NULL,
+				actor TEXT NOT NULL,
+				at TEXT NOT NULL,
+				from_state TEXT NOT NULL,
+				to_state TEXT NOT NULL,
+				reason TEXT NOT NULL,
+				note TEXT NOT NULL
+			) STRICT`,
+			`CREATE INDEX alert_history_alert ON alert_history (alert_id, id)`,
+		}},
 	},
 }

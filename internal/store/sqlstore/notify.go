@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/picket-dev/picket/internal/alert"
 	"github.com/picket-dev/picket/internal/store"
 )
 
@@ -80,9 +81,9 @@ func (s *Store) RouteCommit(ctx context.Context, b *store.RouteBatch) (err error
 		}
 	}()
 	for _, o := range b.Outbox {
-		if _, err := s.exec(ctx, tx, `INSERT INTO outbox (dedup_key, target, finding_id, thread_of, group_key, payload, state, attempts, not_before, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
-			o.DedupKey, o.Target, o.FindingID, o.ThreadOf, o.GroupKey, string(o.Payload), store.OutboxPending, o.NotBefore, now); err != nil {
+		if _, err := s.exec(ctx, tx, `INSERT INTO outbox (dedup_key, target, finding_id, thread_of, alert_id, group_key, payload, state, attempts, not_before, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
+			o.DedupKey, o.Target, o.FindingID, o.ThreadOf, o.AlertID, o.GroupKey, string(o.Payload), store.OutboxPending, o.NotBefore, now); err != nil {
 			return fmt.Errorf("queueing notification %s: %w", o.DedupKey, err)
 		}
 	}
@@ -98,6 +99,17 @@ func (s *Store) RouteCommit(ctx context.Context, b *store.RouteBatch) (err error
 			ON CONFLICT (incident_key, target) DO UPDATE SET at = excluded.at WHERE incidents.finding_id = excluded.finding_id`,
 			in.Key, in.Target, in.FindingID, in.At); err != nil {
 			return fmt.Errorf("recording incident: %w", err)
+		}
+	}
+	for _, ao := range b.AlertOpens {
+		act := alert.Action{Kind: alert.Open, Actor: ao.Actor, At: now}
+		if _, _, _, err := s.applyAlert(ctx, tx, ao.Alert.ID, &ao.Alert, act); err != nil {
+			return err
+		}
+	}
+	for _, aa := range b.AlertActions {
+		if _, _, _, err := s.applyAlert(ctx, tx, aa.AlertID, nil, aa.Action); err != nil && !errors.Is(err, alert.ErrIllegal) && !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
 	}
 	archived := map[string]bool{}
@@ -131,12 +143,12 @@ func (s *Store) RouteCommit(ctx context.Context, b *store.RouteBatch) (err error
 	return nil
 }
 
-const outboxCols = "o.id, o.dedup_key, o.target, o.finding_id, o.thread_of, o.group_key, o.payload, o.state, o.attempts, o.not_before, o.last_error, o.created_at, o.sent_at"
+const outboxCols = "o.id, o.dedup_key, o.target, o.finding_id, o.thread_of, o.alert_id, o.group_key, o.payload, o.state, o.attempts, o.not_before, o.last_error, o.created_at, o.sent_at"
 
 func scanOutbox(sc interface{ Scan(...any) error }, extra ...any) (store.OutboxRow, error) {
 	var r store.OutboxRow
 	var payload string
-	dst := []any{&r.ID, &r.DedupKey, &r.Target, &r.FindingID, &r.ThreadOf, &r.GroupKey, &payload, &r.State, &r.Attempts,
+	dst := []any{&r.ID, &r.DedupKey, &r.Target, &r.FindingID, &r.ThreadOf, &r.AlertID, &r.GroupKey, &payload, &r.State, &r.Attempts,
 		utcTime{&r.NotBefore}, &r.LastError, utcTime{&r.CreatedAt}, utcTime{&r.SentAt}}
 	if err := sc.Scan(append(dst, extra...)...); err != nil {
 		return r, err
@@ -243,6 +255,24 @@ func (s *Store) CompleteOutbox(ctx context.Context, owner string, c store.Outbox
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("notification %d: lease lost: %w", c.ID, store.ErrConflict)
+	}
+	if c.State == store.OutboxSent {
+		var alertID string
+		if err := s.queryRow(ctx, tx, "SELECT alert_id FROM outbox WHERE id = ?", c.ID).Scan(&alertID); err != nil {
+			return fmt.Errorf("notification %d: %w", c.ID, err)
+		}
+		if alertID != "" {
+			// The alert's first delivered notification marks it notified.
+			a, found, err := s.readAlert(ctx, tx, alertID, true)
+			if err != nil {
+				return err
+			}
+			if found && a.State == alert.New {
+				if _, _, _, err := s.applyAlert(ctx, tx, alertID, nil, alert.Action{Kind: alert.Notify, Actor: "picket", At: at}); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	if c.State == store.OutboxSent && c.Thread != "" && c.FindingID != "" {
 		if _, err := s.exec(ctx, tx, "UPDATE notify_state SET thread = ? WHERE finding_id = ? AND target = ? AND thread = ''", c.Thread, c.FindingID, c.Target); err != nil {
