@@ -36,10 +36,10 @@ type Reason string
 // Archive reasons.
 const (
 	FalsePositive Reason = "false-positive"
-	Expected      Reason = "expected"      // expected or intended activity
-	NotAffected   Reason = "not-affected"  // the resource is not ours / not exposed
-	Handled       Reason = "handled"       // a true positive, dealt with
-	Duplicate     Reason = "duplicate"     // of another alert
+	Expected      Reason = "expected"     // expected or intended activity
+	NotAffected   Reason = "not-affected" // the resource is not ours / not exposed
+	Handled       Reason = "handled"      // a true positive, dealt with
+	Duplicate     Reason = "duplicate"    // of another alert
 )
 
 // Reasons lists the archive reasons, for menus.

@@ -37,8 +37,8 @@ func TestStateMachine(t *testing.T) {
 		{"unarchive goes back where it was", []Action{act(Open, 0), act(Notify, 1), act(Acknowledge, 2), archive(Duplicate), act(Unarchive, 2*time.Hour)}, Acknowledged, false},
 		{"unarchive an open alert", []Action{act(Open, 0), act(Unarchive, 1)}, New, true},
 		{"recurrence after resolved reopens", []Action{act(Open, 0), act(Resolve, 1), act(Recur, 2)}, New, false},
-		{"recurrence after archived as expected stays archived", []Action{act(Open, 0), archive(Expected), act(Recur, 2 * time.Hour)}, Archived, false},
-		{"recurrence after archived as false positive reopens", []Action{act(Open, 0), archive(FalsePositive), act(Recur, 2 * time.Hour)}, New, false},
+		{"recurrence after archived as expected stays archived", []Action{act(Open, 0), archive(Expected), act(Recur, 2*time.Hour)}, Archived, false},
+		{"recurrence after archived as false positive reopens", []Action{act(Open, 0), archive(FalsePositive), act(Recur, 2*time.Hour)}, New, false},
 		{"escalate", []Action{act(Open, 0), act(Escalate, 1)}, New, false},
 		{"escalate twice", []Action{act(Open, 0), act(Escalate, 1), act(Escalate, 2)}, New, true},
 		{"escalate a closed alert", []Action{act(Open, 0), act(Resolve, 1), act(Escalate, 2)}, Resolved, true},
@@ -79,7 +79,7 @@ func TestStateMachine(t *testing.T) {
 
 func TestRecurrenceCountsAndResets(t *testing.T) {
 	a := &Alert{ID: "a1"}
-	for _, ac := range []Action{act(Open, 0), act(Notify, time.Minute), act(Acknowledge, 5 * time.Minute), act(Resolve, time.Hour)} {
+	for _, ac := range []Action{act(Open, 0), act(Notify, time.Minute), act(Acknowledge, 5*time.Minute), act(Resolve, time.Hour)} {
 		if _, err := Apply(a, ac); err != nil {
 			t.Fatal(err)
 		}
