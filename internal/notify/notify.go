@@ -45,6 +45,7 @@ type Message struct {
 	Finding  finding.Finding `json:"finding"`
 	Account  Account         `json:"account"`
 	Route    string          `json:"route"`              // the routing rule that chose the target
+	AlertID  string          `json:"alertId,omitempty"`  // the alert (incident) it belongs to: buttons act on it
 	Previous *Previous       `json:"previous,omitempty"` // what was last notified, for updates
 	Grouped  int             `json:"grouped,omitempty"`  // further findings folded into this message
 	// Labels were added by routing policies (Rego), e.g. {"team": "payments"}.

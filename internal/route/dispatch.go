@@ -2,6 +2,8 @@ package route
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fastjson"
 
+	"github.com/picket-dev/picket/internal/alert"
 	"github.com/picket-dev/picket/internal/finding"
 	"github.com/picket-dev/picket/internal/notify"
 	"github.com/picket-dev/picket/internal/route/rego"
@@ -149,6 +152,15 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	alertIDs := make([]string, len(pend))
+	for i := range pend {
+		alertIDs[i] = AlertID(keys[i], pend[i].Finding.ID)
+	}
+	alerts, err := d.st.AlertsByID(ctx, alertIDs)
+	if err != nil {
+		return 0, err
+	}
+	opened := map[string]bool{}
 	for i := range pend {
 		pf := &pend[i]
 		f := &pf.Finding
@@ -195,15 +207,38 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 		for _, ch := range dec.Channels {
 			dests = appendUnique(dests, Destination{Key: "target:" + ch, Route: "policy"})
 		}
+		// The finding's alert: an incident handled by people. A closed one
+		// that happens again reopens — except expected activity, which
+		// stays archived and only counts.
+		aid := alertIDs[i]
+		al, hasAlert := alerts[aid]
+		reopen := false
+		if hasAlert && !al.State.Open() && (pf.Version > 1 || al.FindingID != f.ID) {
+			b.AlertActions = append(b.AlertActions, store.AlertAction{AlertID: aid, Action: alert.Action{Kind: alert.Recur, Actor: "picket", At: now}})
+			if al.State == alert.Archived && al.Reason == alert.Expected {
+				continue
+			}
+			reopen = true
+		}
 		for _, dst := range dests {
 			var prev *store.NotifyState
 			if st, ok := pf.Notified[dst.Key]; ok {
 				prev = &st
 			}
 			reason, ok := Throttle(f, prev, now, repeat)
+			if reopen && !ok {
+				reason, ok = notify.ReasonRepeat, true // reopened: say so, whatever the interval
+			}
 			if !ok {
 				d.metrics.throttled()
 				continue
+			}
+			if !hasAlert && !opened[aid] {
+				opened[aid] = true
+				b.AlertOpens = append(b.AlertOpens, store.AlertOpen{Actor: "picket", Alert: alert.Alert{
+					ID: aid, FindingID: f.ID, Account: f.AccountID, Region: f.Region, Type: f.Type, Severity: f.Severity,
+					Title: f.Title, Route: dst.Key,
+				}})
 			}
 			threadOf := ""
 			if window > 0 && keys[i] != "" {
@@ -220,7 +255,7 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 			}
 			m := notify.Message{
 				Key: fmt.Sprintf("%s|%s|%d", f.ID, dst.Key, pf.Version), Reason: reason, Finding: *f,
-				Account: t.Account(f.AccountID), Route: dst.Route, Time: now, Sample: isSample(f), Labels: dec.Labels,
+				Account: t.Account(f.AccountID), Route: dst.Route, Time: now, Sample: isSample(f), Labels: dec.Labels, AlertID: aid,
 				ConsoleURL: link(t.cfg.ConsoleURL, "/findings/"+f.ID), RunbookURL: strings.ReplaceAll(t.cfg.RunbookURL, "{type}", f.Type),
 			}
 			if prev != nil {
@@ -231,7 +266,7 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 				return 0, err
 			}
 			b.Outbox = append(b.Outbox, store.OutboxRow{
-				DedupKey: m.Key, Target: dst.Key, FindingID: f.ID, ThreadOf: threadOf, Payload: payload,
+				DedupKey: m.Key, Target: dst.Key, FindingID: f.ID, ThreadOf: threadOf, AlertID: aid, Payload: payload,
 				GroupKey:  dst.Key + "|" + f.AccountID + "|" + f.Type + "|" + string(reason),
 				NotBefore: now.Add(t.cfg.GroupWait),
 			})
@@ -243,6 +278,16 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 	}
 	d.metrics.queued(len(b.Outbox))
 	return len(pend), nil
+}
+
+// AlertID names the alert of a finding: its incident (see IncidentKey),
+// or the finding alone when the incident is too vague to name.
+func AlertID(incidentKey, findingID string) string {
+	if incidentKey == "" {
+		return findingID
+	}
+	sum := sha256.Sum256([]byte(incidentKey))
+	return hex.EncodeToString(sum[:16])
 }
 
 // DefaultIncidentWindow is how long findings of one incident thread together.

@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fastjson"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/picket-dev/picket/internal/alert"
 	"github.com/picket-dev/picket/internal/finding"
 	"github.com/picket-dev/picket/internal/notify"
 	"github.com/picket-dev/picket/internal/route/rego"
@@ -569,5 +570,78 @@ func TestWebhookOverrides(t *testing.T) {
 	}
 	if _, err := tab.Target("account:111122223333#5"); err == nil {
 		t.Error("a removed override resolved")
+	}
+}
+
+// Routing opens one alert per incident, delivery marks it notified, a
+// recurrence after "resolved" reopens and notifies it at once, and after
+// "archived as expected" it only counts.
+func TestAlertLifecycle(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := testConfig(t, "")
+	cfg.Rules = nil
+	tab, _ := NewTable(cfg, nil, testEnv)
+	clock := t0
+	ch := &flaky{}
+	d := NewDispatcher(st, tab, ch, "a", func() time.Time { return clock }, nil, nil)
+	f := mkFinding("999999999999", "Recon:EC2/PortProbeUnprotectedPort", "i-1", 5, 1)
+	f.Resource = finding.Resource{ResourceType: "Instance", InstanceDetails: &finding.InstanceDetails{InstanceID: "i-1"}}
+	round := func() {
+		if _, err := d.RouteOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.SendOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Commit(ctx, &store.Batch{Findings: []finding.Finding{f}, Now: clock})
+	round()
+	aid := AlertID(IncidentKey(&f), f.ID)
+	a, err := st.GetAlert(ctx, aid)
+	if err != nil || a.State != alert.Notified || a.Route != "default" || a.FindingID != f.ID {
+		t.Fatalf("alert after delivery: %+v %v", a, err)
+	}
+	sent := len(ch.delivered)
+	clock = clock.Add(time.Minute)
+	st.ApplyAlert(ctx, aid, nil, alert.Action{Kind: alert.Resolve, Actor: "slack:U1", At: clock})
+	// It happens again ten minutes later: within the repeat interval, but
+	// the alert was resolved — reopened and notified.
+	clock = clock.Add(10 * time.Minute)
+	f2 := f
+	f2.Service.Count = 2
+	st.Commit(ctx, &store.Batch{Findings: []finding.Finding{f2}, Now: clock})
+	round()
+	a, _ = st.GetAlert(ctx, aid)
+	if a.State != alert.Notified || a.Occurrences != 1 || len(ch.delivered) != sent+1 {
+		t.Fatalf("after a recurrence: %+v, %d sends", a, len(ch.delivered)-sent)
+	}
+	// Archived as expected: the next recurrences count, nobody is told.
+	clock = clock.Add(time.Minute)
+	if _, _, err := st.ApplyAlert(ctx, aid, nil, alert.Action{Kind: alert.Archive, Reason: alert.Expected, Note: "our scanner", Actor: "slack:U2", At: clock}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		clock = clock.Add(7 * time.Hour)
+		f3 := f
+		f3.Service.Count = int64(3 + i)
+		st.Commit(ctx, &store.Batch{Findings: []finding.Finding{f3}, Now: clock})
+		round()
+	}
+	a, _ = st.GetAlert(ctx, aid)
+	if a.State != alert.Archived || a.Occurrences != 3 || len(ch.delivered) != sent+1 {
+		t.Errorf("expected activity: %+v, %d sends", a, len(ch.delivered)-sent)
+	}
+	hist, _ := st.AlertHistory(ctx, aid)
+	var kinds []string
+	for _, h := range hist {
+		kinds = append(kinds, string(h.Kind))
+	}
+	if fmt.Sprint(kinds) != "[open notify resolve recur notify archive recur recur]" {
+		t.Errorf("history %v", kinds)
 	}
 }
