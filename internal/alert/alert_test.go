@@ -111,3 +111,43 @@ func TestRecurrenceCountsAndResets(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestStats(t *testing.T) {
+	mk := func(acct string, sev float64, ack, closed time.Duration) Alert {
+		a := Alert{ID: acct, Account: acct, Severity: sev, Type: "T", Route: "account:" + acct, CreatedAt: t0, NotifiedAt: t0.Add(time.Second), State: Notified}
+		if ack > 0 {
+			a.AckedAt, a.State = t0.Add(ack), Acknowledged
+		}
+		if closed > 0 {
+			a.ClosedAt, a.State = t0.Add(closed), Resolved
+		}
+		return a
+	}
+	alerts := []Alert{
+		mk("a", 8, 10*time.Minute, time.Hour),   // High, acked in time
+		mk("a", 8, 20*time.Minute, 2*time.Hour), // High, acked late
+		mk("a", 8, 0, 0),                        // High, open, unacked for 1h at now
+		mk("b", 2, 2*time.Hour, 0),              // Low, acked in time, open
+	}
+	now := t0.Add(time.Hour)
+	rows, err := Stats(alerts, "account", DefaultSLA, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Key != "a" || rows[0].Alerts != 3 || rows[0].Open != 1 || rows[0].PastSLA != 2 {
+		t.Fatalf("rows %+v", rows)
+	}
+	if rows[0].AckP50 != 10*time.Minute || rows[0].AckP90 != 20*time.Minute || rows[0].CloseP50 != time.Hour || rows[0].NotifyP50 != time.Second {
+		t.Errorf("percentiles %+v", rows[0])
+	}
+	if rows[1].PastSLA != 0 || rows[1].Open != 1 {
+		t.Errorf("low row %+v", rows[1])
+	}
+	sev, _ := Stats(alerts, "severity", DefaultSLA, now)
+	if sev[0].Key != "High" || sev[0].Alerts != 3 {
+		t.Errorf("by severity %+v", sev)
+	}
+	if _, err := Stats(alerts, "color", DefaultSLA, now); err == nil {
+		t.Error("unknown grouping accepted")
+	}
+}

@@ -41,6 +41,7 @@ func commands() []command {
 		{"demo", "[flags]", "ingest the bundled attack scenario and serve the API", cmdDemo},
 		{"check-config", "-c picket.yaml", "report every problem of a config file", cmdCheckConfig},
 		{"findings", "list|show|archive|unarchive", "read and archive stored findings", cmdFindings},
+		{"alerts", "list|show|ack|resolve|escalate|archive|stats -c picket.yaml", "handle alerts and measure response times", cmdAlerts},
 		{"suppress", "list|add|preview|remove -c picket.yaml", "manage suppression rules (GuardDuty filter criteria)", cmdSuppress},
 		{"sample-findings", "-c picket.yaml [--type T]", "store one sample finding per type and send them through routing and notification", cmdSampleFindings},
 		{"rules", "list|lint|test [PATH...]", "list detectors and rules, lint Sigma rules, run rule tests", cmdRules},

@@ -79,6 +79,30 @@ routing:
 	if !regexp.MustCompile(`bob\s+remove\s+`+id).MatchString(r.stdout) || !regexp.MustCompile(`alice\s+add\s+`+id).MatchString(r.stdout) {
 		t.Errorf("audit: %s", r)
 	}
+	// The delivered sample opened an alert, notified; it is handled from
+	// the command line and measured.
+	r = picket(t, "alerts", "list", "-c", cfg)
+	wantCode(t, r, 0)
+	m := regexp.MustCompile(`(?m)^([0-9a-f]{32})\s+notified\s+2\.0\s+Stealth:IAMUser/CloudTrailLoggingDisabled`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("alerts list: %s", r)
+	}
+	wantCode(t, picket(t, "alerts", "ack", "-c", cfg, "--actor", "cli:carol", m[1]), 0)
+	r = picket(t, "alerts", "ack", "-c", cfg, m[1])
+	wantCode(t, r, 2)
+	if !strings.Contains(r.stderr, "illegal alert transition") {
+		t.Errorf("second ack: %s", r)
+	}
+	wantCode(t, picket(t, "alerts", "archive", "-c", cfg, "--reason", "expected", "--note", "drill", m[1]), 0)
+	r = picket(t, "alerts", "show", "-c", cfg, m[1])
+	if !strings.Contains(r.stdout, `"archiveReason": "expected"`) || strings.Count(r.stdout, `"kind"`) != 4 {
+		t.Errorf("alerts show: %s", r)
+	}
+	r = picket(t, "alerts", "stats", "-c", cfg, "--by", "severity")
+	wantCode(t, r, 0)
+	if !regexp.MustCompile(`Low\s+1\s+0\s+0`).MatchString(r.stdout) {
+		t.Errorf("alerts stats: %s", r)
+	}
 	// Missing owner or reason: refused.
 	r = picket(t, "suppress", "add", "-c", cfg, "type=X")
 	wantCode(t, r, 2)

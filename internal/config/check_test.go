@@ -120,7 +120,7 @@ func TestTypeProblems(t *testing.T) {
 		{"section given a value", "log: debug\n",
 			[]Problem{{1, "log", `must be a mapping (keys: level, format), got "debug"`}}},
 		{"document is not a mapping", "- a\n",
-			[]Problem{{1, "", `must be a mapping (keys: data_dir, log, store, http, pipeline, detectors, routing, intel, sources), got a list`}}},
+			[]Problem{{1, "", `must be a mapping (keys: data_dir, log, store, http, pipeline, detectors, routing, alerts, intel, sources), got a list`}}},
 		{"long values are cut", "pipeline: {batch_size: " + strings.Repeat("x", 100) + "}\n",
 			[]Problem{{1, "pipeline.batch_size", `must be a number, got "` + strings.Repeat("x", 39) + `"…`}}},
 		{"through an alias, at the anchor", "sources:\n  - {name: &n [x], type: stdin}\n  - {name: *n, type: stdin}\n",
@@ -244,7 +244,7 @@ func TestKnownKeys(t *testing.T) {
 	}{
 		{HTTPConfig{}, []string{"listen", "api_token_env"}},
 		{SourceConfig{}, []string{"name", "type", "path", "format", "include", "poll_interval", "settle", "format_options", "http"}},
-		{Config{}, []string{"data_dir", "log", "store", "http", "pipeline", "detectors", "routing", "intel", "sources"}},
+		{Config{}, []string{"data_dir", "log", "store", "http", "pipeline", "detectors", "routing", "alerts", "intel", "sources"}},
 		{Odd{}, []string{"named", "untagged", "flagged", "a", "b", "ptr", "dur", "othertags"}},
 	}
 	for _, tt := range tests {

@@ -21,6 +21,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/picket-dev/picket/internal/alert"
+	"github.com/picket-dev/picket/internal/finding"
 	"io"
 	"os"
 	"path/filepath"
@@ -50,6 +52,8 @@ type Config struct {
 	Detectors DetectorsConfig `yaml:"detectors"`
 	// Routing decides where findings are notified (package route).
 	Routing route.Config `yaml:"routing"`
+	// Alerts tunes the alert workflow.
+	Alerts AlertsConfig `yaml:"alerts"`
 	// Intel lists threat, trusted and Tor lists (package intel).
 	Intel   intel.Config   `yaml:"intel"`
 	Sources []SourceConfig `yaml:"sources"`
@@ -116,6 +120,32 @@ type DetectorsConfig struct {
 	DNS dnsquery.Config `yaml:"dns"`
 	// Sigma loads Sigma rules (package detect/sigma).
 	Sigma SigmaConfig `yaml:"sigma"`
+}
+
+// AlertsConfig tunes the alert workflow.
+type AlertsConfig struct {
+	// SLAs: how long an alert may wait for acknowledgement, per severity.
+	// Defaults: critical and high 15m, medium 4h, low 24h.
+	SLAs struct {
+		Critical time.Duration `yaml:"critical"`
+		High     time.Duration `yaml:"high"`
+		Medium   time.Duration `yaml:"medium"`
+		Low      time.Duration `yaml:"low"`
+	} `yaml:"sla"`
+}
+
+// SLA returns the configured SLAs over the defaults.
+func (a AlertsConfig) SLA() alert.SLA {
+	s := alert.SLA{}
+	for l, d := range alert.DefaultSLA {
+		s[l] = d
+	}
+	for l, d := range map[finding.Label]time.Duration{finding.Critical: a.SLAs.Critical, finding.High: a.SLAs.High, finding.Medium: a.SLAs.Medium, finding.Low: a.SLAs.Low} {
+		if d > 0 {
+			s[l] = d
+		}
+	}
+	return s
 }
 
 // SigmaConfig says where Sigma rules are and how to run them.
