@@ -275,7 +275,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 			return nil, err
 		}
 		sink = wakingSink{st, dispatch.Wake}
-		reg.MustRegister(outboxCollector{st})
+		reg.MustRegister(outboxCollector{st}, alertCollector{st: st, sla: cfg.Alerts.SLA(), now: o.Now})
 	}
 	// Each reading goroutine gets its own pipeline: decoders and detectors
 	// keep state and are not shared. Detectors are built anew for each.
@@ -320,6 +320,7 @@ func (a *App) Handler() http.Handler {
 		Metrics: promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
 		Log:     a.log,
 		Now:     a.now,
+		SLA:     a.cfg.Alerts.SLA(),
 	}
 	if a.receiver != nil {
 		s.Ingest = a.receiver

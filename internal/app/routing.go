@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/picket-dev/picket/internal/alert"
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/notify"
 	"github.com/picket-dev/picket/internal/notify/pagerduty"
@@ -184,4 +185,46 @@ func setPolicy(d *route.Dispatcher, cfg *config.Config) error {
 	}
 	d.SetPolicy(eng)
 	return nil
+}
+
+// alertCollector reports open alerts and response times at scrape time.
+type alertCollector struct {
+	st  store.Store
+	sla alert.SLA
+	now func() time.Time
+}
+
+var (
+	alertsOpenDesc    = prometheus.NewDesc("picket_alerts_open", "Open alerts by severity label.", []string{"severity"}, nil)
+	alertsPastSLADesc = prometheus.NewDesc("picket_alerts_past_sla", "Alerts of the last 30 days not acknowledged within their SLA, by severity label.", []string{"severity"}, nil)
+	alertsAckDesc     = prometheus.NewDesc("picket_alert_time_to_acknowledge_seconds", "Time to acknowledge over the last 30 days (p50, p90), by severity label.", []string{"severity", "quantile"}, nil)
+)
+
+func (c alertCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- alertsOpenDesc
+	ch <- alertsPastSLADesc
+	ch <- alertsAckDesc
+}
+
+func (c alertCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	now := time.Now()
+	if c.now != nil {
+		now = c.now()
+	}
+	as, err := c.st.ListAlerts(ctx, store.AlertQuery{Since: now.Add(-30 * 24 * time.Hour), Limit: 100000})
+	if err != nil {
+		return
+	}
+	rows, err := alert.Stats(as, "severity", c.sla, now)
+	if err != nil {
+		return
+	}
+	for _, r := range rows {
+		ch <- prometheus.MustNewConstMetric(alertsOpenDesc, prometheus.GaugeValue, float64(r.Open), r.Key)
+		ch <- prometheus.MustNewConstMetric(alertsPastSLADesc, prometheus.GaugeValue, float64(r.PastSLA), r.Key)
+		ch <- prometheus.MustNewConstMetric(alertsAckDesc, prometheus.GaugeValue, r.AckP50.Seconds(), r.Key, "0.5")
+		ch <- prometheus.MustNewConstMetric(alertsAckDesc, prometheus.GaugeValue, r.AckP90.Seconds(), r.Key, "0.9")
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/picket-dev/picket/internal/alert"
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/finding"
 	"github.com/picket-dev/picket/internal/store"
@@ -35,6 +36,8 @@ type Server struct {
 	Ingest http.Handler
 	Log    *slog.Logger
 	Now    func() time.Time
+	// SLA decides which alerts are past due (nil: alert.DefaultSLA).
+	SLA alert.SLA
 }
 
 // Handler returns the server's routes.
@@ -57,6 +60,10 @@ func (s *Server) Handler() http.Handler {
 	api.Handle("GET /api/v1/sources/{source}/checkpoints", s.h(s.listCheckpoints))
 	api.Handle("GET /api/v1/notifications", s.h(s.listNotifications))
 	api.Handle("GET /api/v1/suppressions", s.h(s.listSuppressions))
+	api.Handle("GET /api/v1/alerts", s.h(s.listAlerts))
+	api.Handle("GET /api/v1/alerts/stats", s.h(s.alertStats))
+	api.Handle("GET /api/v1/alerts/{id}", s.h(s.getAlert))
+	api.Handle("POST /api/v1/alerts/{id}/{action}", s.h(s.actOnAlert))
 	mux.Handle("/api/", s.authenticate(api))
 	return secureHeaders(mux)
 }
@@ -448,4 +455,113 @@ func (s *Server) listSuppressions(r *http.Request) (any, error) {
 		out = append(out, rule{x, json.RawMessage(x.Criteria)})
 	}
 	return map[string]any{"rules": out, "audit": audit}, nil
+}
+
+func (s *Server) listAlerts(r *http.Request) (any, error) {
+	q := store.AlertQuery{Limit: 100}
+	v := r.URL.Query()
+	switch st := v.Get("state"); st {
+	case "", "open":
+		q.States = []alert.State{alert.New, alert.Notified, alert.Acknowledged}
+	case "all":
+	default:
+		for _, x := range strings.Split(st, ",") {
+			q.States = append(q.States, alert.State(x))
+		}
+	}
+	if a := v.Get("account"); a != "" {
+		q.Accounts = []string{a}
+	}
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, badRequest("limit: want 1-1000, got %q", l)
+		}
+		q.Limit = n
+	}
+	as, err := s.Store.ListAlerts(r.Context(), q)
+	if err != nil {
+		return nil, err
+	}
+	if as == nil {
+		as = []alert.Alert{}
+	}
+	return map[string]any{"alerts": as}, nil
+}
+
+func (s *Server) getAlert(r *http.Request) (any, error) {
+	a, err := s.Store.GetAlert(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	hist, err := s.Store.AlertHistory(r.Context(), a.ID)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"alert": a, "history": hist, "pastSla": a.PastSLA(s.sla(), s.now())}, nil
+}
+
+// actOnAlert applies acknowledge, resolve, escalate, archive (with
+// ?reason=&note=) or unarchive, as the API caller.
+func (s *Server) actOnAlert(r *http.Request) (any, error) {
+	kinds := map[string]alert.Kind{"acknowledge": alert.Acknowledge, "resolve": alert.Resolve, "escalate": alert.Escalate, "archive": alert.Archive, "unarchive": alert.Unarchive}
+	kind, ok := kinds[r.PathValue("action")]
+	if !ok {
+		return nil, badRequest("unknown action %q (acknowledge, resolve, escalate, archive, unarchive)", r.PathValue("action"))
+	}
+	act := alert.Action{Kind: kind, Actor: "api", Note: r.URL.Query().Get("note"), At: s.now()}
+	if kind == alert.Archive {
+		reason, err := alert.ParseReason(r.URL.Query().Get("reason"))
+		if err != nil {
+			return nil, badRequest("%v", err)
+		}
+		act.Reason = reason
+	}
+	a, tr, err := s.Store.ApplyAlert(r.Context(), r.PathValue("id"), nil, act)
+	if errors.Is(err, alert.ErrIllegal) {
+		return nil, &httpError{status: http.StatusConflict, msg: err.Error()}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"alert": a, "transition": tr}, nil
+}
+
+func (s *Server) alertStats(r *http.Request) (any, error) {
+	by := r.URL.Query().Get("by")
+	if by == "" {
+		by = "severity"
+	}
+	since := 30 * 24 * time.Hour
+	if v := r.URL.Query().Get("since"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, badRequest("since: a duration such as 720h, got %q", v)
+		}
+		since = d
+	}
+	now := s.now()
+	as, err := s.Store.ListAlerts(r.Context(), store.AlertQuery{Since: now.Add(-since), Limit: 100000})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := alert.Stats(as, by, s.sla(), now)
+	if err != nil {
+		return nil, badRequest("%v", err)
+	}
+	return map[string]any{"by": by, "since": now.Add(-since), "rows": rows}, nil
+}
+
+func (s *Server) sla() alert.SLA {
+	if s.SLA != nil {
+		return s.SLA
+	}
+	return alert.DefaultSLA
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
 }

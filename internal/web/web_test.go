@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/picket-dev/picket/internal/alert"
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/event"
 	"github.com/picket-dev/picket/internal/finding"
@@ -375,6 +376,11 @@ func (fx *fixture) apiRoutes() []struct{ method, path string } {
 		{http.MethodPost, "/api/v1/findings/" + id + "/unarchive"},
 		{http.MethodGet, "/api/v1/quarantine"},
 		{http.MethodGet, "/api/v1/sources/scan/checkpoints"},
+		{http.MethodGet, "/api/v1/alerts"},
+		{http.MethodGet, "/api/v1/alerts/stats"},
+		{http.MethodGet, "/api/v1/notifications"},
+		{http.MethodGet, "/api/v1/suppressions"},
+		{http.MethodPost, "/api/v1/alerts/a1/acknowledge"},
 		// Unknown API paths and methods are refused before routing too.
 		{http.MethodGet, "/api/v1/nope"},
 		{http.MethodDelete, "/api/v1/findings/" + id},
@@ -1438,4 +1444,53 @@ func TestBearerSchemeAnyCase(t *testing.T) {
 	}
 	r := fx.do(t, http.MethodGet, "/api/v1/findings", http.Header{"Authorization": {"Bearer " + strings.ToUpper(allTokens[0])}})
 	wantStatus(t, "upper-cased token", r, http.StatusUnauthorized)
+}
+
+// Alerts over the API: list, act, refuse illegal transitions, measure.
+func TestAlertsAPI(t *testing.T) {
+	fx := newFixture(t, allTokens...)
+	a := alert.Alert{FindingID: fx.ids["f3"], Account: acctB, Type: typeRecon, Severity: 7, Route: "account:" + acctB}
+	if _, _, err := fx.store.ApplyAlert(t.Context(), "a1", &a, alert.Action{Kind: alert.Open, Actor: "picket", At: at(0)}); err != nil {
+		t.Fatal(err)
+	}
+	r := compact(t, fx.get(t, "/api/v1/alerts"))
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"id":"a1"`)) || !bytes.Contains(r.body, []byte(`"state":"new"`)) {
+		t.Fatalf("list: %d %s", r.status, r.body)
+	}
+	r = compact(t, fx.post(t, "/api/v1/alerts/a1/acknowledge"))
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"to":"acknowledged"`)) {
+		t.Fatalf("acknowledge: %d %s", r.status, r.body)
+	}
+	r = fx.post(t, "/api/v1/alerts/a1/acknowledge")
+	wantError(t, "second acknowledge", r, http.StatusConflict, "illegal alert transition")
+	r = fx.post(t, "/api/v1/alerts/a1/archive?reason=because")
+	wantError(t, "bad reason", r, http.StatusBadRequest, "unknown archive reason")
+	r = compact(t, fx.post(t, "/api/v1/alerts/a1/archive?reason=false-positive&note=lab"))
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"archiveReason":"false-positive"`)) {
+		t.Fatalf("archive: %d %s", r.status, r.body)
+	}
+	r = compact(t, fx.get(t, "/api/v1/alerts/a1"))
+	if r.status != 200 || bytes.Count(r.body, []byte(`"kind"`)) != 3 {
+		t.Fatalf("get: %d %s", r.status, r.body)
+	}
+	r = fx.get(t, "/api/v1/alerts/nope")
+	if r.status != 404 {
+		t.Errorf("unknown alert: %d", r.status)
+	}
+	r = compact(t, fx.get(t, "/api/v1/alerts/stats?by=account&since=87600h"))
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"key":"`+acctB+`"`)) || !bytes.Contains(r.body, []byte(`"alerts":1`)) {
+		t.Fatalf("stats: %d %s", r.status, r.body)
+	}
+	if r := fx.get(t, "/api/v1/alerts/stats?by=colour"); r.status != 400 {
+		t.Errorf("bad grouping: %d", r.status)
+	}
+}
+
+func compact(t *testing.T, r response) response {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, r.body); err == nil {
+		r.body = b.Bytes()
+	}
+	return r
 }
