@@ -83,7 +83,9 @@ type RouteBatch struct {
 	// (recurrences), applied in the same transaction.
 	AlertOpens   []AlertOpen
 	AlertActions []AlertAction
-	Now          time.Time
+	// Jobs scheduled with these changes (SLA reminders of opened alerts).
+	Jobs []Job
+	Now  time.Time
 }
 
 // AlertAction is an action on an alert within a routing commit.
@@ -215,4 +217,41 @@ type AlertQuery struct {
 type AlertOpen struct {
 	Alert alert.Alert
 	Actor string
+}
+
+// Jobs is the durable job queue the alert worker runs.
+type Jobs interface {
+	// EnqueueJobs adds jobs; a job whose Key exists (pending or not) is
+	// ignored, so scheduling is idempotent.
+	EnqueueJobs(ctx context.Context, jobs []Job) error
+	// ClaimJobs leases up to limit pending jobs due at now to owner.
+	ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Job, error)
+	// CompleteJob records a claimed job's outcome if owner still holds it
+	// (ErrConflict otherwise): done, pending again at RetryAt, or failed.
+	CompleteJob(ctx context.Context, owner string, id int64, state string, retryAt time.Time, errText string) error
+	// CancelJob cancels a pending job by key; it reports whether one was.
+	CancelJob(ctx context.Context, key string) (bool, error)
+	// ListJobs lists jobs, newest first (state "" means any).
+	ListJobs(ctx context.Context, state string, limit int) ([]Job, error)
+}
+
+// Job states.
+const (
+	JobPending  = "pending"
+	JobDone     = "done"
+	JobFailed   = "failed"
+	JobCanceled = "canceled"
+)
+
+// Job is one unit of deferred work.
+type Job struct {
+	ID        int64     `json:"id"`
+	Kind      string    `json:"kind"`
+	Key       string    `json:"key"` // unique: scheduling the same work twice is one job
+	Payload   []byte    `json:"payload"`
+	RunAt     time.Time `json:"runAt"`
+	State     string    `json:"state"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"lastError,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
 }

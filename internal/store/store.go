@@ -60,6 +60,8 @@ type Store interface {
 	Router
 	// Alerter keeps the alert table.
 	Alerter
+	// Jobs is the alert worker's durable queue.
+	Jobs
 	// Ping checks that the store answers (for /healthz).
 	Ping(ctx context.Context) error
 

@@ -164,5 +164,21 @@ var dialect = sqlstore.Dialect{
 			) STRICT`,
 			`CREATE INDEX alert_history_alert ON alert_history (alert_id, id)`,
 		}},
+		{Version: 6, Name: "jobs", Statements: []string{
+			`CREATE TABLE jobs (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				kind TEXT NOT NULL,
+				job_key TEXT NOT NULL UNIQUE,
+				payload TEXT NOT NULL,
+				run_at TEXT NOT NULL,
+				state TEXT NOT NULL,
+				attempts INTEGER NOT NULL DEFAULT 0,
+				lease_owner TEXT NOT NULL DEFAULT '',
+				lease_until TEXT,
+				last_error TEXT NOT NULL DEFAULT '',
+				created_at TEXT NOT NULL
+			) STRICT`,
+			`CREATE INDEX jobs_due ON jobs (run_at) WHERE state = 'pending'`,
+		}},
 	},
 }

@@ -112,6 +112,9 @@ func (s *Store) RouteCommit(ctx context.Context, b *store.RouteBatch) (err error
 			return err
 		}
 	}
+	if err := s.enqueueJobs(ctx, tx, b.Jobs, now); err != nil {
+		return err
+	}
 	archived := map[string]bool{}
 	for _, id := range b.Suppressed {
 		f, ok, err := s.readFinding(ctx, tx, id, true)

@@ -63,6 +63,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
 		{"SuppressionRules", testSuppressionRules},
 		{"Alerts", testAlerts},
+		{"Jobs", testJobs},
+		{"JobsTwoWorkers", testJobsTwoWorkers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
