@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/picket-dev/picket/internal/alert/worker"
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/decode"
 	"github.com/picket-dev/picket/internal/decode/abuse"
@@ -274,6 +275,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		if err := setPolicy(dispatch, cfg); err != nil {
 			return nil, err
 		}
+		dispatch.SLA = cfg.Alerts.SLA()
 		sink = wakingSink{st, dispatch.Wake}
 		reg.MustRegister(outboxCollector{st}, alertCollector{st: st, sla: cfg.Alerts.SLA(), now: o.Now})
 	}
@@ -420,9 +422,12 @@ func (a *App) Run(ctx context.Context, stdin io.Reader) error {
 		go func() { errc <- a.watchIntel(ctx) }()
 	}
 	if a.dispatch != nil {
-		running += 2
+		running += 3
 		go func() { errc <- a.dispatch.Run(ctx) }()
 		go func() { errc <- a.watchRouting(ctx) }()
+		host, _ := os.Hostname()
+		w := worker.New(a.store, a.cfg.Alerts.SLA(), fmt.Sprintf("%s/%d/worker", host, os.Getpid()), a.now, a.log)
+		go func() { errc <- w.Run(ctx) }()
 	}
 	var first error
 	for range running {

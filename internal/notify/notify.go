@@ -27,6 +27,10 @@ const (
 	// (another producer, or another detector, reporting the same type
 	// family on the same resource and actor): it goes in that thread.
 	ReasonCorrelated Reason = "also-reported"
+	// ReasonReminder: the alert is not acknowledged within its SLA.
+	ReasonReminder Reason = "reminder"
+	// ReasonEscalation: the alert is escalated to the security team.
+	ReasonEscalation Reason = "escalation"
 )
 
 // Account names the AWS account a finding belongs to.
@@ -46,6 +50,7 @@ type Message struct {
 	Account  Account         `json:"account"`
 	Route    string          `json:"route"`              // the routing rule that chose the target
 	AlertID  string          `json:"alertId,omitempty"`  // the alert (incident) it belongs to: buttons act on it
+	Note     string          `json:"note,omitempty"`     // reminders and escalations: why
 	Previous *Previous       `json:"previous,omitempty"` // what was last notified, for updates
 	Grouped  int             `json:"grouped,omitempty"`  // further findings folded into this message
 	// Labels were added by routing policies (Rego), e.g. {"team": "payments"}.

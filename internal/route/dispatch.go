@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/picket-dev/picket/internal/alert"
+	"github.com/picket-dev/picket/internal/alert/worker"
 	"github.com/picket-dev/picket/internal/finding"
 	"github.com/picket-dev/picket/internal/notify"
 	"github.com/picket-dev/picket/internal/route/rego"
@@ -50,6 +51,8 @@ type Dispatcher struct {
 	Poll      time.Duration // idle poll interval; default 1s
 	BackoffLo time.Duration // first retry delay; default 2s
 	BackoffHi time.Duration // longest retry delay; default 10 min
+	// SLA schedules the reminders of opened alerts (nil: alert.DefaultSLA).
+	SLA alert.SLA
 }
 
 type suppHolder struct{ s Suppressor }
@@ -75,6 +78,13 @@ func NewDispatcher(st store.Store, t *Table, n notify.Notifier, owner string, no
 
 // SetTable swaps the routing table (config or accounts file reloaded).
 func (d *Dispatcher) SetTable(t *Table) { d.table.Store(t) }
+
+func (d *Dispatcher) sla() alert.SLA {
+	if d.SLA != nil {
+		return d.SLA
+	}
+	return alert.DefaultSLA
+}
 
 // SetPolicy sets the Rego routing policies (nil: none). Call before Run.
 func (d *Dispatcher) SetPolicy(p Policy) { d.policy = p }
@@ -219,6 +229,10 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 				continue
 			}
 			reopen = true
+			re := al
+			re.Occurrences++
+			re.UpdatedAt = now
+			b.Jobs = append(b.Jobs, worker.Reminder(re, d.sla(), 1))
 		}
 		for _, dst := range dests {
 			var prev *store.NotifyState
@@ -235,10 +249,12 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 			}
 			if !hasAlert && !opened[aid] {
 				opened[aid] = true
-				b.AlertOpens = append(b.AlertOpens, store.AlertOpen{Actor: "picket", Alert: alert.Alert{
+				na := alert.Alert{
 					ID: aid, FindingID: f.ID, Account: f.AccountID, Region: f.Region, Type: f.Type, Severity: f.Severity,
-					Title: f.Title, Route: dst.Key,
-				}})
+					Title: f.Title, Route: dst.Key, CreatedAt: now,
+				}
+				b.AlertOpens = append(b.AlertOpens, store.AlertOpen{Actor: "picket", Alert: na})
+				b.Jobs = append(b.Jobs, worker.Reminder(na, d.sla(), 1))
 			}
 			threadOf := ""
 			if window > 0 && keys[i] != "" {

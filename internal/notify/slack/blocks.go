@@ -306,6 +306,12 @@ func contextLines(m notify.Message) []string {
 		lines = append(lines, "Sample finding (picket sample-findings): nothing happened, no action needed.")
 	case m.Reason == notify.ReasonSeverityIncrease, m.Reason == notify.ReasonRepeat:
 		lines = append(lines, changeLine(m))
+	case m.Reason == notify.ReasonReminder:
+		lines = append(lines, "Reminder: this alert is not acknowledged yet. "+oneLine(m.Note))
+	case m.Reason == notify.ReasonEscalation:
+		lines = append(lines, "Escalated to the security team: "+oneLine(m.Note))
+	case m.Reason == notify.ReasonCorrelated:
+		lines = append(lines, "Also reported for the same resource and actor (same incident).")
 	}
 	if g := groupedLine(m); g != "" {
 		lines = append(lines, g)
