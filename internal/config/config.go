@@ -132,6 +132,12 @@ type AlertsConfig struct {
 		Medium   time.Duration `yaml:"medium"`
 		Low      time.Duration `yaml:"low"`
 	} `yaml:"sla"`
+	// ArchiveDelay is how long a developer's archive waits for a security
+	// engineer to object (from Slack). Default 30m.
+	ArchiveDelay time.Duration `yaml:"archive_delay"`
+	// SecurityUsers are the Slack user IDs of security engineers: their
+	// archives apply at once.
+	SecurityUsers []string `yaml:"security_users"`
 }
 
 // SLA returns the configured SLAs over the defaults.

@@ -31,6 +31,9 @@ const (
 	ReasonReminder Reason = "reminder"
 	// ReasonEscalation: the alert is escalated to the security team.
 	ReasonEscalation Reason = "escalation"
+	// ReasonArchiveRequested: someone asked to archive the alert; the
+	// security team sees why and may object before it happens.
+	ReasonArchiveRequested Reason = "archive-requested"
 )
 
 // Account names the AWS account a finding belongs to.

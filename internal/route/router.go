@@ -267,6 +267,32 @@ func (t *Table) Target(key string) (notify.Target, error) {
 	return notify.Target{}, fmt.Errorf("unknown route %q", key)
 }
 
+// ChannelOf returns the Slack channel ID a route key posts to ("" when it
+// is not a Slack channel).
+func (t *Table) ChannelOf(key string) string {
+	if i := strings.LastIndexByte(key, '#'); i > 0 {
+		key = key[:i]
+	}
+	switch {
+	case strings.HasPrefix(key, "account:"):
+		if a, ok := t.accounts[strings.TrimPrefix(key, "account:")]; ok {
+			return a.SlackConfig.ChannelID
+		}
+	case key == "default" && t.cfg.Default != nil:
+		return t.cfg.Default.SlackConfig.ChannelID
+	case key == "security" && t.cfg.SecurityTeam != nil:
+		return t.cfg.SecurityTeam.SlackConfig.ChannelID
+	case strings.HasPrefix(key, "target:"):
+		if tc, ok := t.cfg.Targets[strings.TrimPrefix(key, "target:")]; ok && tc.Kind == "slack" {
+			return tc.Channel
+		}
+	}
+	return ""
+}
+
+// Table returns the dispatcher's current routing table.
+func (d *Dispatcher) Table() *Table { return d.table.Load() }
+
 // Account names an account for messages.
 func (t *Table) Account(id string) notify.Account {
 	a := notify.Account{ID: id}

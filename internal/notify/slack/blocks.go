@@ -310,6 +310,8 @@ func contextLines(m notify.Message) []string {
 		lines = append(lines, "Reminder: this alert is not acknowledged yet. "+oneLine(m.Note))
 	case m.Reason == notify.ReasonEscalation:
 		lines = append(lines, "Escalated to the security team: "+oneLine(m.Note))
+	case m.Reason == notify.ReasonArchiveRequested:
+		lines = append(lines, "Archive requested: "+oneLine(m.Note))
 	case m.Reason == notify.ReasonCorrelated:
 		lines = append(lines, "Also reported for the same resource and actor (same incident).")
 	}

@@ -88,7 +88,7 @@ func (n *Notifier) Send(ctx context.Context, t notify.Target, m notify.Message) 
 		return notify.Result{Thread: ts}, err
 	}
 
-	if m.Reason == notify.ReasonCorrelated || m.Reason == notify.ReasonReminder || m.Reason == notify.ReasonEscalation {
+	if m.Reason == notify.ReasonCorrelated || m.Reason == notify.ReasonReminder || m.Reason == notify.ReasonEscalation || m.Reason == notify.ReasonArchiveRequested {
 		// Another finding of the same incident: in the thread, leaving the
 		// first finding's message as it is.
 		if _, err := n.post(ctx, t, postMessage{Channel: t.Channel, ThreadTS: m.Thread, Content: Render(m, n.extra(m)...)}); err != nil {
