@@ -25,11 +25,27 @@ import (
 // Notifiers is the registry of notification channels.
 func Notifiers() notify.Registry {
 	hc := &http.Client{Timeout: 15 * time.Second}
+	sl := slack.New(hc)
+	sl.Buttons = AlertButtons
 	return notify.Registry{
-		"slack":     slack.New(hc),
+		"slack":     sl,
 		"webhook":   webhook.New(hc),
 		"pagerduty": pagerduty.New(hc),
 		"stdout":    stdout.New(os.Stdout),
+	}
+}
+
+// AlertButtons are the alert-handling buttons of a Slack alert message
+// (the Slack bot answers them): on messages about an alert that may still
+// be handled — not on reminders' replies or archive requests.
+func AlertButtons(m notify.Message) []slack.Button {
+	if m.AlertID == "" || m.Reason == notify.ReasonArchiveRequested || m.Reason == notify.ReasonReminder || m.Reason == notify.ReasonEscalation {
+		return nil
+	}
+	return []slack.Button{
+		{Label: "Acknowledge", ActionID: slack.ActionAck, Value: m.AlertID, Style: "primary"},
+		{Label: "Archive…", ActionID: slack.ActionArchive, Value: m.AlertID},
+		{Label: "Escalate", ActionID: slack.ActionEscalate, Value: m.AlertID, Style: "danger"},
 	}
 }
 

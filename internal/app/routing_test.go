@@ -188,6 +188,16 @@ func TestPushToSlack(t *testing.T) {
 	if p := posts[0]; p.Channel != "C0111111111" || p.Method != "chat.postMessage" || !strings.Contains(p.Body, "CloudTrailLoggingDisabled") || !strings.Contains(p.Body, "1 more") {
 		t.Errorf("post %+v", p)
 	}
+	// The message carries the alert's buttons, valued with its ID.
+	as, _ := a.Store().ListAlerts(t.Context(), store.AlertQuery{})
+	for _, id := range []string{`"action_id":"picket_ack"`, `"action_id":"picket_archive"`, `"action_id":"picket_escalate"`} {
+		if !strings.Contains(posts[0].Body, id) {
+			t.Errorf("message lacks %s", id)
+		}
+	}
+	if len(as) == 0 || !strings.Contains(posts[0].Body, `"value":"`+as[len(as)-1].ID+`"`) && !strings.Contains(posts[0].Body, `"value":"`+as[0].ID+`"`) {
+		t.Errorf("buttons do not carry an alert ID (%d alerts)", len(as))
+	}
 	rows, err := a.Store().Outbox(t.Context(), "", 10)
 	if err != nil || len(rows) != 2 || rows[0].State != store.OutboxSent || rows[1].State != store.OutboxSent {
 		t.Fatalf("outbox %+v %v", rows, err)
