@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/picket-dev/picket/internal/alert/worker"
 	"github.com/picket-dev/picket/internal/notify"
 	"github.com/picket-dev/picket/internal/route"
+	"github.com/picket-dev/picket/internal/slackbot"
 	"github.com/picket-dev/picket/internal/store"
 )
 
@@ -144,4 +147,30 @@ func (s *AlertService) RunbookURL(a alert.Alert) string {
 		return ""
 	}
 	return s.RunbookURLFor(a.Type)
+}
+
+// slackBotFor builds the Slack app when alerts.slack is configured.
+func slackBotFor(a *App) (*slackbot.Bot, error) {
+	sc := a.cfg.Alerts.Slack
+	if sc.SigningSecretEnv == "" && sc.AppTokenEnv == "" {
+		return nil, nil
+	}
+	if a.dispatch == nil {
+		return nil, fmt.Errorf("alerts.slack needs routing (alerts come from routed findings)")
+	}
+	cfg := slackbot.Config{
+		SigningSecret: os.Getenv(sc.SigningSecretEnv),
+		AppToken:      os.Getenv(sc.AppTokenEnv),
+		BotToken:      os.Getenv(a.cfg.Routing.Slack.TokenEnv),
+		OnDutyGroup:   sc.OnDutyGroup,
+		APIURL:        a.cfg.Routing.Slack.APIURL,
+	}
+	if st := a.cfg.Routing.SecurityTeam; st != nil {
+		cfg.SecurityChannel = st.SlackConfig.ChannelID
+	}
+	svc := &AlertService{Store: a.store, Dispatch: a.dispatch, SecurityUsers: a.cfg.Alerts.SecurityUsers,
+		ArchiveDelay: a.cfg.Alerts.ArchiveDelay, Now: a.now, RunbookURLFor: func(t string) string {
+			return strings.ReplaceAll(a.cfg.Routing.RunbookURL, "{type}", t)
+		}}
+	return slackbot.New(cfg, svc, a.log, a.now, &http.Client{Timeout: 15 * time.Second})
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/picket-dev/picket/internal/pipeline"
 	"github.com/picket-dev/picket/internal/receiver"
 	"github.com/picket-dev/picket/internal/route"
+	"github.com/picket-dev/picket/internal/slackbot"
 	"github.com/picket-dev/picket/internal/source"
 	"github.com/picket-dev/picket/internal/store"
 	"github.com/picket-dev/picket/internal/store/postgres"
@@ -198,6 +199,7 @@ type App struct {
 	dispatch    *route.Dispatcher
 	accountsMod time.Time
 	receiver    *receiver.Receiver // POST /v1/ingest/{source}; nil without http sources
+	slackBot    *slackbot.Bot      // the Slack app; nil when not configured
 	routingPoll time.Duration      // how often the accounts file and suppression rules are checked; default 10s
 }
 
@@ -305,6 +307,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		a.receiver = rcv
 		reg.MustRegister(rcv.Collectors()...)
 	}
+	if a.slackBot, err = slackBotFor(a); err != nil {
+		return nil, fmt.Errorf("slack app: %w", err)
+	}
 	return a, nil
 }
 
@@ -326,6 +331,11 @@ func (a *App) Handler() http.Handler {
 	}
 	if a.receiver != nil {
 		s.Ingest = a.receiver
+	}
+	if a.slackBot != nil {
+		mux := http.NewServeMux()
+		a.slackBot.Register(mux)
+		s.Slack = mux
 	}
 	return s.Handler()
 }
@@ -428,6 +438,10 @@ func (a *App) Run(ctx context.Context, stdin io.Reader) error {
 		host, _ := os.Hostname()
 		w := worker.New(a.store, a.cfg.Alerts.SLA(), fmt.Sprintf("%s/%d/worker", host, os.Getpid()), a.now, a.log)
 		go func() { errc <- w.Run(ctx) }()
+	}
+	if a.slackBot != nil && a.cfg.Alerts.Slack.AppTokenEnv != "" {
+		running++
+		go func() { errc <- a.slackBot.RunSocketMode(ctx) }()
 	}
 	var first error
 	for range running {

@@ -29,6 +29,7 @@ type fakeSlack struct {
 	mu    sync.Mutex
 	fail  int // answer this many posts with 500 / 429 first
 	posts []slackPost
+	calls []slackPost // views.open and other calls that post nothing
 	srv   *httptest.Server
 }
 
@@ -51,13 +52,26 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if r.Method != http.MethodPost || r.Header.Get("Authorization") != "Bearer xoxb-test-token" ||
-		r.Header.Get("Content-Type") != "application/json; charset=utf-8" {
-		f.t.Errorf("bad Slack request: %s %s auth=%q type=%q", r.Method, r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Content-Type"))
+	if r.Method != http.MethodPost || r.Header.Get("Authorization") != "Bearer xoxb-test-token" {
+		f.t.Errorf("bad Slack request: %s %s auth=%q", r.Method, r.URL.Path, r.Header.Get("Authorization"))
 		w.WriteHeader(400)
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
+	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	switch method {
+	case "conversations.members":
+		// Everyone in the test is a member of every channel.
+		fmt.Fprint(w, `{"ok":true,"members":["UDEV","USEC"],"response_metadata":{"next_cursor":""}}`)
+		return
+	case "views.open", "chat.getPermalink", "chat.postEphemeral":
+		f.calls = append(f.calls, slackPost{Method: method, Body: string(body), At: time.Now()})
+		fmt.Fprint(w, `{"ok":true,"permalink":"https://example.slack.com/archives/C0111111111/p1"}`)
+		return
+	}
+	if r.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+		f.t.Errorf("bad Slack write: %s type=%q", r.URL.Path, r.Header.Get("Content-Type"))
+	}
 	var m struct {
 		Channel  string `json:"channel"`
 		Text     string `json:"text"`
@@ -67,7 +81,6 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(body, &m); err != nil || m.Channel == "" {
 		f.t.Errorf("bad Slack body %s: %v", body, err)
 	}
-	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	if method == "chat.postMessage" && f.fail > 0 {
 		f.fail--
 		if f.fail%2 == 0 {

@@ -138,6 +138,18 @@ type AlertsConfig struct {
 	// SecurityUsers are the Slack user IDs of security engineers: their
 	// archives apply at once.
 	SecurityUsers []string `yaml:"security_users"`
+	// Slack is the Slack app that handles alerts (buttons, /picket). Its
+	// bot token is routing.slack.token_env; the security channel is
+	// routing.security_team's.
+	Slack SlackAppConfig `yaml:"slack"`
+}
+
+// SlackAppConfig configures the Slack app. Secrets are named by
+// environment variables.
+type SlackAppConfig struct {
+	SigningSecretEnv string `yaml:"signing_secret_env"` // HTTPS interactivity (POST /slack/interactive, /slack/commands)
+	AppTokenEnv      string `yaml:"app_token_env"`      // Socket Mode (no public endpoint)
+	OnDutyGroup      string `yaml:"on_duty_group"`      // Slack user group ID mentioned on escalation
 }
 
 // SLA returns the configured SLAs over the defaults.

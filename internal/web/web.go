@@ -38,6 +38,9 @@ type Server struct {
 	Now    func() time.Time
 	// SLA decides which alerts are past due (nil: alert.DefaultSLA).
 	SLA alert.SLA
+	// Slack serves the Slack app's interactivity and commands under
+	// /slack/ (it verifies Slack's signatures itself); nil: not served.
+	Slack http.Handler
 }
 
 // Handler returns the server's routes.
@@ -49,6 +52,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Ingest != nil {
 		mux.Handle("/v1/ingest/", s.Ingest)
+	}
+	if s.Slack != nil {
+		mux.Handle("/slack/", s.Slack)
 	}
 	api := http.NewServeMux()
 	api.Handle("GET /api/v1/findings", s.h(s.listFindings))
