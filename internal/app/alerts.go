@@ -170,7 +170,7 @@ func slackBotFor(a *App) (*slackbot.Bot, error) {
 	}
 	svc := &AlertService{Store: a.store, Dispatch: a.dispatch, SecurityUsers: a.cfg.Alerts.SecurityUsers,
 		ArchiveDelay: a.cfg.Alerts.ArchiveDelay, Now: a.now, RunbookURLFor: func(t string) string {
-			return strings.ReplaceAll(a.cfg.Routing.RunbookURL, "{type}", t)
+			return a.dispatch.Table().RunbookURL(t)
 		}}
 	return slackbot.New(cfg, svc, a.log, a.now, &http.Client{Timeout: 15 * time.Second})
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/picket-dev/picket/internal/pipeline"
 	"github.com/picket-dev/picket/internal/receiver"
 	"github.com/picket-dev/picket/internal/route"
+	"github.com/picket-dev/picket/internal/runbook"
 	"github.com/picket-dev/picket/internal/slackbot"
 	"github.com/picket-dev/picket/internal/source"
 	"github.com/picket-dev/picket/internal/store"
@@ -200,6 +201,7 @@ type App struct {
 	accountsMod time.Time
 	receiver    *receiver.Receiver // POST /v1/ingest/{source}; nil without http sources
 	slackBot    *slackbot.Bot      // the Slack app; nil when not configured
+	runbooks    *runbook.Set       // built-in runbooks and the configured directory's
 	routingPoll time.Duration      // how often the accounts file and suppression rules are checked; default 10s
 }
 
@@ -307,6 +309,14 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		a.receiver = rcv
 		reg.MustRegister(rcv.Collectors()...)
 	}
+	a.runbooks = runbook.Defaults()
+	if d := cfg.Alerts.Runbooks; d != "" {
+		own, err := runbook.Load(d)
+		if err != nil {
+			return nil, fmt.Errorf("alerts.runbooks: %w", err)
+		}
+		a.runbooks = a.runbooks.Merge(own)
+	}
 	if a.slackBot, err = slackBotFor(a); err != nil {
 		return nil, fmt.Errorf("slack app: %w", err)
 	}
@@ -322,12 +332,13 @@ func (a *App) Close() error { return a.store.Close() }
 // Handler is the HTTP API, /healthz and /metrics.
 func (a *App) Handler() http.Handler {
 	s := &web.Server{
-		Store:   a.store,
-		Tokens:  a.cfg.APITokens,
-		Metrics: promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
-		Log:     a.log,
-		Now:     a.now,
-		SLA:     a.cfg.Alerts.SLA(),
+		Store:    a.store,
+		Tokens:   a.cfg.APITokens,
+		Metrics:  promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
+		Log:      a.log,
+		Now:      a.now,
+		SLA:      a.cfg.Alerts.SLA(),
+		Runbooks: a.runbooks,
 	}
 	if a.receiver != nil {
 		s.Ingest = a.receiver

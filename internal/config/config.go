@@ -38,6 +38,7 @@ import (
 	"github.com/picket-dev/picket/internal/detect/netflow"
 	"github.com/picket-dev/picket/internal/intel"
 	"github.com/picket-dev/picket/internal/route"
+	"github.com/picket-dev/picket/internal/runbook"
 )
 
 // Config is the whole configuration.
@@ -138,6 +139,10 @@ type AlertsConfig struct {
 	// SecurityUsers are the Slack user IDs of security engineers: their
 	// archives apply at once.
 	SecurityUsers []string `yaml:"security_users"`
+	// Runbooks is a directory of Markdown runbooks (per finding type or
+	// type prefix) that override and add to the built-in ones; relative to
+	// the config file.
+	Runbooks string `yaml:"runbooks"`
 	// Slack is the Slack app that handles alerts (buttons, /picket). Its
 	// bot token is routing.slack.token_env; the security channel is
 	// routing.security_team's.
@@ -278,6 +283,7 @@ func (c *Config) resolvePaths(dir string) {
 		abs(&c.Detectors.Sigma.Rules[i])
 	}
 	abs(&c.Routing.AccountsFile)
+	abs(&c.Alerts.Runbooks)
 	for i := range c.Routing.Policies {
 		abs(&c.Routing.Policies[i])
 	}
@@ -535,6 +541,11 @@ func (c *Config) Validate(ck Checks) error {
 	}
 	for _, err := range c.Routing.Validate(ck.Env) {
 		add("routing", "%v", err)
+	}
+	if c.Alerts.Runbooks != "" {
+		if _, err := runbook.Load(c.Alerts.Runbooks); err != nil {
+			add("alerts.runbooks", "%v", err)
+		}
 	}
 	for i, p := range c.Detectors.Sigma.Rules {
 		if _, err := os.Stat(p); err != nil {

@@ -272,7 +272,7 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 			m := notify.Message{
 				Key: fmt.Sprintf("%s|%s|%d", f.ID, dst.Key, pf.Version), Reason: reason, Finding: *f,
 				Account: t.Account(f.AccountID), Route: dst.Route, Time: now, Sample: isSample(f), Labels: dec.Labels, AlertID: aid,
-				ConsoleURL: link(t.cfg.ConsoleURL, "/findings/"+f.ID), RunbookURL: strings.ReplaceAll(t.cfg.RunbookURL, "{type}", f.Type),
+				ConsoleURL: link(t.cfg.ConsoleURL, "/findings/"+f.ID), RunbookURL: t.RunbookURL(f.Type),
 			}
 			if prev != nil {
 				m.Previous = &notify.Previous{Severity: prev.Severity, Count: prev.Count}

@@ -3,6 +3,7 @@ package route
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -292,6 +293,18 @@ func (t *Table) ChannelOf(key string) string {
 
 // Table returns the dispatcher's current routing table.
 func (d *Dispatcher) Table() *Table { return d.table.Load() }
+
+// RunbookURL links a finding type's runbook: routing.runbook_url with
+// {type} replaced, else the console's runbook page, else none.
+func (t *Table) RunbookURL(findingType string) string {
+	switch {
+	case t.cfg.RunbookURL != "":
+		return strings.ReplaceAll(t.cfg.RunbookURL, "{type}", url.PathEscape(findingType))
+	case t.cfg.ConsoleURL != "":
+		return strings.TrimSuffix(t.cfg.ConsoleURL, "/") + "/runbooks/" + url.PathEscape(findingType)
+	}
+	return ""
+}
 
 // Account names an account for messages.
 func (t *Table) Account(id string) notify.Account {

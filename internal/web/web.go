@@ -23,6 +23,7 @@ import (
 	"github.com/picket-dev/picket/internal/alert"
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/finding"
+	"github.com/picket-dev/picket/internal/runbook"
 	"github.com/picket-dev/picket/internal/store"
 )
 
@@ -38,6 +39,8 @@ type Server struct {
 	Now    func() time.Time
 	// SLA decides which alerts are past due (nil: alert.DefaultSLA).
 	SLA alert.SLA
+	// Runbooks are served at /api/v1/runbooks/{type} (nil: the built-in ones).
+	Runbooks *runbook.Set
 	// Slack serves the Slack app's interactivity and commands under
 	// /slack/ (it verifies Slack's signatures itself); nil: not served.
 	Slack http.Handler
@@ -66,6 +69,7 @@ func (s *Server) Handler() http.Handler {
 	api.Handle("GET /api/v1/sources/{source}/checkpoints", s.h(s.listCheckpoints))
 	api.Handle("GET /api/v1/notifications", s.h(s.listNotifications))
 	api.Handle("GET /api/v1/suppressions", s.h(s.listSuppressions))
+	api.Handle("GET /api/v1/runbooks/{type...}", s.h(s.getRunbook))
 	api.Handle("GET /api/v1/alerts", s.h(s.listAlerts))
 	api.Handle("GET /api/v1/alerts/stats", s.h(s.alertStats))
 	api.Handle("GET /api/v1/alerts/{id}", s.h(s.getAlert))
@@ -570,4 +574,19 @@ func (s *Server) now() time.Time {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
+}
+
+// getRunbook returns the runbook for a finding type (exact, longest
+// prefix, or the generic one), as Markdown and as safe HTML.
+func (s *Server) getRunbook(r *http.Request) (any, error) {
+	set := s.Runbooks
+	if set == nil {
+		set = runbook.Defaults()
+	}
+	typ := r.PathValue("type")
+	rb, ok := set.Find(typ)
+	if !ok {
+		return nil, &httpError{status: http.StatusNotFound, msg: "no runbook for " + typ}
+	}
+	return map[string]any{"type": typ, "runbookType": rb.Type, "title": rb.Title, "markdown": string(rb.Markdown), "html": string(runbook.RenderHTML(rb.Markdown))}, nil
 }

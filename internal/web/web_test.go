@@ -1494,3 +1494,19 @@ func compact(t *testing.T, r response) response {
 	}
 	return r
 }
+
+func TestRunbooksAPI(t *testing.T) {
+	fx := newFixture(t, allTokens...)
+	r := compact(t, fx.get(t, "/api/v1/runbooks/Backdoor:EC2/C&CActivity.B"))
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"runbookType":"Backdoor:EC2/C\u0026CActivity.B"`)) || !bytes.Contains(r.body, []byte(`\u003ch2`)) {
+		t.Fatalf("exact: %d %.300s", r.status, r.body)
+	}
+	r = compact(t, fx.get(t, "/api/v1/runbooks/Backdoor:EC2/Spambot"))
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"runbookType":"Backdoor:EC2/"`)) {
+		t.Fatalf("prefix: %d %.300s", r.status, r.body)
+	}
+	r = compact(t, fx.get(t, "/api/v1/runbooks/Nothing:Like/This"))
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"runbookType":""`)) {
+		t.Fatalf("generic: %d %.300s", r.status, r.body)
+	}
+}
