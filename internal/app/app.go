@@ -448,6 +448,9 @@ func (a *App) Run(ctx context.Context, stdin io.Reader) error {
 		go func() { errc <- a.watchRouting(ctx) }()
 		host, _ := os.Hostname()
 		w := worker.New(a.store, a.cfg.Alerts.SLA(), fmt.Sprintf("%s/%d/worker", host, os.Getpid()), a.now, a.log)
+		if h := a.cfg.Alerts.DigestHour; h != nil {
+			w.DigestHour = *h
+		}
 		go func() { errc <- w.Run(ctx) }()
 	}
 	if a.slackBot != nil && a.cfg.Alerts.Slack.AppTokenEnv != "" {

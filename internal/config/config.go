@@ -133,6 +133,9 @@ type AlertsConfig struct {
 		Medium   time.Duration `yaml:"medium"`
 		Low      time.Duration `yaml:"low"`
 	} `yaml:"sla"`
+	// DigestHour is the UTC hour of the daily digest of each channel's open
+	// alerts (default 9; -1 turns it off).
+	DigestHour *int `yaml:"digest_hour"`
 	// ArchiveDelay is how long a developer's archive waits for a security
 	// engineer to object (from Slack). Default 30m.
 	ArchiveDelay time.Duration `yaml:"archive_delay"`

@@ -34,6 +34,8 @@ const (
 	// ReasonArchiveRequested: someone asked to archive the alert; the
 	// security team sees why and may object before it happens.
 	ReasonArchiveRequested Reason = "archive-requested"
+	// ReasonDigest: the daily list of a channel's open alerts (Digest).
+	ReasonDigest Reason = "digest"
 )
 
 // Account names the AWS account a finding belongs to.
@@ -54,6 +56,7 @@ type Message struct {
 	Route    string          `json:"route"`              // the routing rule that chose the target
 	AlertID  string          `json:"alertId,omitempty"`  // the alert (incident) it belongs to: buttons act on it
 	Note     string          `json:"note,omitempty"`     // reminders and escalations: why
+	Digest   []DigestItem    `json:"digest,omitempty"`   // ReasonDigest: the open alerts
 	Previous *Previous       `json:"previous,omitempty"` // what was last notified, for updates
 	Grouped  int             `json:"grouped,omitempty"`  // further findings folded into this message
 	// Labels were added by routing policies (Rego), e.g. {"team": "payments"}.
@@ -67,6 +70,18 @@ type Message struct {
 	Thread string    `json:"thread,omitempty"`
 	Sample bool      `json:"sample,omitempty"` // a sample finding: say so
 	Time   time.Time `json:"time"`             // when the notification was decided
+}
+
+// DigestItem is one open alert in a digest.
+type DigestItem struct {
+	AlertID   string    `json:"alertId"`
+	Type      string    `json:"type"`
+	Title     string    `json:"title"`
+	Severity  float64   `json:"severity"`
+	Account   string    `json:"accountId"`
+	State     string    `json:"state"`
+	CreatedAt time.Time `json:"createdAt"`
+	PastSLA   bool      `json:"pastSla"`
 }
 
 // Previous is the state last notified.

@@ -24,7 +24,15 @@ import (
 const (
 	KindReminder = "sla-reminder"
 	KindArchive  = "deferred-archive"
+	KindDigest   = "digest"
 )
+
+// Digest schedules the daily digest of the day that starts at day (UTC
+// midnight), sent at hour.
+func Digest(day time.Time, hour int) store.Job {
+	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	return store.Job{Kind: KindDigest, Key: "digest|" + day.Format("2006-01-02"), Payload: []byte(`{}`), RunAt: day.Add(time.Duration(hour) * time.Hour)}
+}
 
 // SecurityRoute is the route key of the security team's channel.
 const SecurityRoute = "security"
@@ -71,11 +79,14 @@ type Worker struct {
 	log   *slog.Logger
 	sla   alert.SLA
 
-	Lease     time.Duration // default 1 min
-	Poll      time.Duration // default 1 s
-	Backoff   time.Duration // first retry delay, doubled per attempt; default 5 s
-	MaxTries  int           // then failed; default 10
-	BatchSize int           // jobs per round; default 50
+	// DigestHour is the UTC hour of the daily digest of open alerts per
+	// channel; negative turns the digest off.
+	DigestHour int
+	Lease      time.Duration // default 1 min
+	Poll       time.Duration // default 1 s
+	Backoff    time.Duration // first retry delay, doubled per attempt; default 5 s
+	MaxTries   int           // then failed; default 10
+	BatchSize  int           // jobs per round; default 50
 }
 
 // New makes a worker. owner names this process in leases.
@@ -86,7 +97,7 @@ func New(st store.Store, sla alert.SLA, owner string, now func() time.Time, log 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{st: st, owner: owner, now: now, log: log, sla: sla, Lease: time.Minute, Poll: time.Second, Backoff: 5 * time.Second, MaxTries: 10, BatchSize: 50}
+	return &Worker{st: st, owner: owner, now: now, log: log, sla: sla, DigestHour: 9, Lease: time.Minute, Poll: time.Second, Backoff: 5 * time.Second, MaxTries: 10, BatchSize: 50}
 }
 
 // Run runs jobs until ctx ends.
@@ -107,6 +118,13 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // RunOnce claims and runs the due jobs; it returns how many ran.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	if w.DigestHour >= 0 {
+		// Today's and tomorrow's digests exist (idempotent keys).
+		now := w.now().UTC()
+		if err := w.st.EnqueueJobs(ctx, []store.Job{Digest(now, w.DigestHour), Digest(now.Add(24*time.Hour), w.DigestHour)}); err != nil {
+			return 0, err
+		}
+	}
 	jobs, err := w.st.ClaimJobs(ctx, w.owner, w.now().UTC(), w.Lease, w.BatchSize)
 	if err != nil {
 		return 0, err
@@ -149,8 +167,41 @@ func (w *Worker) run(ctx context.Context, j store.Job) error {
 			return nil // closed meanwhile: nothing to do
 		}
 		return err
+	case KindDigest:
+		return w.digest(ctx, j)
 	}
 	return fmt.Errorf("unknown job kind %q", j.Kind)
+}
+
+// digest sends each channel (route) the list of its open alerts.
+func (w *Worker) digest(ctx context.Context, j store.Job) error {
+	now := w.now().UTC()
+	if now.Sub(j.RunAt) > 12*time.Hour {
+		return nil // a digest days late is noise: skip it
+	}
+	as, err := w.st.ListAlerts(ctx, store.AlertQuery{States: []alert.State{alert.New, alert.Notified, alert.Acknowledged}, Limit: 10000})
+	if err != nil {
+		return err
+	}
+	byRoute := map[string][]notify.DigestItem{}
+	var routes []string
+	for _, a := range as {
+		if _, ok := byRoute[a.Route]; !ok {
+			routes = append(routes, a.Route)
+		}
+		byRoute[a.Route] = append(byRoute[a.Route], notify.DigestItem{AlertID: a.ID, Type: a.Type, Title: a.Title, Severity: a.Severity,
+			Account: a.Account, State: string(a.State), CreatedAt: a.CreatedAt, PastSLA: a.PastSLA(w.sla, now)})
+	}
+	b := &store.RouteBatch{Now: now}
+	for _, r := range routes {
+		m := notify.Message{Key: j.Key + "|" + r, Reason: notify.ReasonDigest, Route: r, Time: now, Digest: byRoute[r]}
+		payload, _ := json.Marshal(m)
+		b.Outbox = append(b.Outbox, store.OutboxRow{DedupKey: m.Key, Target: r, GroupKey: m.Key, Payload: payload, NotBefore: now})
+	}
+	if len(b.Outbox) == 0 {
+		return nil
+	}
+	return w.st.RouteCommit(ctx, b)
 }
 
 // remind sends reminder r if the alert still waits for someone: the first

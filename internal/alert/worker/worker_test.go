@@ -79,6 +79,7 @@ func TestSLAReminders(t *testing.T) {
 	st, d, n, clock := setup(t)
 	a := newHigh(t, st, d, *clock)
 	w := worker.New(st, alert.DefaultSLA, "w1", func() time.Time { return *clock }, nil)
+	w.DigestHour = -1
 	if ran, _ := w.RunOnce(ctx); ran != 0 {
 		t.Fatalf("%d jobs ran before the SLA", ran)
 	}
@@ -118,6 +119,7 @@ func TestNoReminderWhenAcknowledged(t *testing.T) {
 	sent := len(n.sent)
 	st.ApplyAlert(ctx, a.ID, nil, alert.Action{Kind: alert.Acknowledge, Actor: "slack:U1", At: clock.Add(5 * time.Minute)})
 	w := worker.New(st, alert.DefaultSLA, "w1", func() time.Time { return *clock }, nil)
+	w.DigestHour = -1
 	*clock = clock.Add(time.Hour)
 	w.RunOnce(ctx)
 	d.SendOnce(ctx)
@@ -155,5 +157,35 @@ func TestDeferredArchive(t *testing.T) {
 	worker.New(st2, alert.DefaultSLA, "w", func() time.Time { return *clock2 }, nil).RunOnce(ctx)
 	if got, _ := st2.GetAlert(ctx, b.ID); got.State == alert.Archived {
 		t.Error("an objected archive happened")
+	}
+}
+
+// Once a day each channel gets the list of its open alerts, once.
+func TestDigest(t *testing.T) {
+	ctx := context.Background()
+	st, d, n, clock := setup(t)
+	a := newHigh(t, st, d, *clock)
+	w := worker.New(st, alert.DefaultSLA, "w1", func() time.Time { return *clock }, nil)
+	w.DigestHour = 13
+	*clock = clock.Add(30 * time.Minute) // 12:30: not yet
+	w.RunOnce(ctx)
+	d.SendOnce(ctx)
+	for _, m := range n.sent {
+		if m.Reason == notify.ReasonDigest {
+			t.Fatal("digest before its hour")
+		}
+	}
+	*clock = clock.Add(40 * time.Minute) // 13:10
+	w.RunOnce(ctx)
+	w.RunOnce(ctx)
+	d.SendOnce(ctx)
+	var digests []notify.Message
+	for _, m := range n.sent {
+		if m.Reason == notify.ReasonDigest {
+			digests = append(digests, m)
+		}
+	}
+	if len(digests) != 1 || len(digests[0].Digest) != 1 || digests[0].Digest[0].AlertID != a.ID || !digests[0].Digest[0].PastSLA || digests[0].Route != "default" {
+		t.Fatalf("digests %+v", digests)
 	}
 }

@@ -165,6 +165,9 @@ var _ notify.Notifier = (*Notifier)(nil)
 // Send triggers the event for m. The result's Thread is the dedup key
 // PagerDuty reports.
 func (n *Notifier) Send(ctx context.Context, t notify.Target, m notify.Message) (notify.Result, error) {
+	if m.Reason == notify.ReasonDigest {
+		return notify.Result{}, nil // a digest pages nobody
+	}
 	if t.Token == "" {
 		return notify.Result{}, &notify.Error{Err: errors.New("pagerduty: target has no routing key")}
 	}

@@ -485,3 +485,41 @@ func utf16Len(s string) int {
 	}
 	return n
 }
+
+// RenderDigest renders a daily digest: a channel's open alerts, most
+// severe first, at most 30 listed.
+func RenderDigest(m notify.Message) Content {
+	items := append([]notify.DigestItem(nil), m.Digest...)
+	sort.SliceStable(items, func(i, j int) bool { return items[i].Severity > items[j].Severity })
+	title := fmt.Sprintf("Open alerts: %d", len(items))
+	past := 0
+	for _, it := range items {
+		if it.PastSLA {
+			past++
+		}
+	}
+	if past > 0 {
+		title += fmt.Sprintf(" (%d past their SLA)", past)
+	}
+	c := Content{Text: title, Blocks: []Block{{Type: "header", Text: &Text{Type: "plain_text", Text: cut(title, 150)}}}}
+	var lines []string
+	for i, it := range items {
+		if i == 30 {
+			lines = append(lines, fmt.Sprintf("… and %d more", len(items)-30))
+			break
+		}
+		flag := ""
+		if it.PastSLA {
+			flag = " · *past SLA*"
+		}
+		lines = append(lines, fmt.Sprintf("• *%s %.1f* %s — %s (account %s, %s since %s)%s",
+			finding.LabelOf(it.Severity), it.Severity, oneLine(it.Type), oneLine(it.Title), oneLine(it.Account), oneLine(it.State),
+			it.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), flag))
+	}
+	text := "Nothing open."
+	if len(lines) > 0 {
+		text = strings.Join(lines, "\n")
+	}
+	c.Blocks = append(c.Blocks, Block{Type: "section", Text: &Text{Type: "mrkdwn", Text: cut(text, maxText), Verbatim: true}})
+	return c
+}

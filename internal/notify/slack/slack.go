@@ -74,6 +74,9 @@ var _ notify.Notifier = (*Notifier)(nil)
 // Send delivers m: by bot token when t.Token is set (t.Channel required,
 // t.URL overrides DefaultAPIURL), else to the incoming webhook t.URL.
 func (n *Notifier) Send(ctx context.Context, t notify.Target, m notify.Message) (notify.Result, error) {
+	if m.Reason == notify.ReasonDigest {
+		return n.digest(ctx, t, m)
+	}
 	if t.Token == "" {
 		if t.URL == "" {
 			return notify.Result{}, &notify.Error{Err: errors.New("slack: target has neither a bot token nor a webhook URL")}
@@ -239,3 +242,21 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string { return "slack " + e.Method + ": " + e.Code }
+
+// digest posts a channel's daily list of open alerts.
+func (n *Notifier) digest(ctx context.Context, t notify.Target, m notify.Message) (notify.Result, error) {
+	c := RenderDigest(m)
+	if t.Token == "" {
+		body, err := notifyhttp.JSON(webhookMessage{Content: c})
+		if err != nil {
+			return notify.Result{}, &notify.Error{Err: fmt.Errorf("slack webhook: encoding digest: %w", err)}
+		}
+		resp, err := notifyhttp.Post(ctx, n.client, t.URL, http.Header{"Content-Type": {"application/json"}}, body, "slack webhook")
+		if err != nil {
+			return notify.Result{}, err
+		}
+		return notify.Result{}, notifyhttp.StatusError(resp, n.now(), "slack webhook", notifyhttp.URLSecrets(t.URL)...)
+	}
+	_, err := n.post(ctx, t, postMessage{Channel: t.Channel, Content: c})
+	return notify.Result{}, err
+}

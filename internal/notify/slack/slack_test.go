@@ -643,3 +643,16 @@ func TestDefaultAPIURL(t *testing.T) {
 		t.Errorf("path %q", p)
 	}
 }
+
+func TestRenderDigest(t *testing.T) {
+	m := notify.Message{Reason: notify.ReasonDigest, Digest: []notify.DigestItem{
+		{AlertID: "a", Type: "Recon:EC2/PortProbeUnprotectedPort", Title: "probe", Severity: 2, Account: "111122223333", State: "notified"},
+		{AlertID: "b", Type: "Backdoor:EC2/C&CActivity.B", Title: "<!channel> c2", Severity: 8, Account: "111122223333", State: "new", PastSLA: true},
+	}}
+	c := RenderDigest(m)
+	b, _ := json.Marshal(c)
+	s := string(b)
+	if c.Text != "Open alerts: 2 (1 past their SLA)" || !strings.Contains(s, `\u0026lt;!channel\u0026gt;`) || strings.Index(s, "Backdoor") > strings.Index(s, "Recon") {
+		t.Errorf("digest %s", s)
+	}
+}

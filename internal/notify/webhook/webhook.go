@@ -76,20 +76,22 @@ const (
 // Payload is the JSON body. It is declared here rather than reusing
 // notify.Message so that receivers get a stable, versioned contract.
 type Payload struct {
-	Version       string            `json:"version"`
-	Key           string            `json:"key"`
-	Reason        notify.Reason     `json:"reason"`
-	Time          time.Time         `json:"time"`
-	SeverityLabel string            `json:"severityLabel"`
-	Sample        bool              `json:"sample"`
-	Account       notify.Account    `json:"account"`
-	Route         string            `json:"route,omitempty"`
-	Grouped       int               `json:"grouped"`
-	Previous      *notify.Previous  `json:"previous,omitempty"`
-	ConsoleURL    string            `json:"consoleUrl,omitempty"`
-	RunbookURL    string            `json:"runbookUrl,omitempty"`
-	Labels        map[string]string `json:"labels,omitempty"`
-	Finding       finding.Finding   `json:"finding"`
+	Version       string              `json:"version"`
+	Key           string              `json:"key"`
+	Reason        notify.Reason       `json:"reason"`
+	Time          time.Time           `json:"time"`
+	SeverityLabel string              `json:"severityLabel"`
+	Sample        bool                `json:"sample"`
+	Account       notify.Account      `json:"account"`
+	Route         string              `json:"route,omitempty"`
+	Grouped       int                 `json:"grouped"`
+	Previous      *notify.Previous    `json:"previous,omitempty"`
+	ConsoleURL    string              `json:"consoleUrl,omitempty"`
+	RunbookURL    string              `json:"runbookUrl,omitempty"`
+	Labels        map[string]string   `json:"labels,omitempty"`
+	Note          string              `json:"note,omitempty"`
+	Digest        []notify.DigestItem `json:"digest,omitempty"`
+	Finding       finding.Finding     `json:"finding"`
 }
 
 // NewPayload is the body for m.
@@ -102,7 +104,7 @@ func NewPayload(m notify.Message) Payload {
 		Version: Version, Key: m.Key, Reason: m.Reason, Time: m.Time.UTC(),
 		SeverityLabel: m.Finding.SeverityLabel().String(), Sample: m.Sample,
 		Account: acc, Route: m.Route, Grouped: m.Grouped, Previous: m.Previous,
-		ConsoleURL: m.ConsoleURL, RunbookURL: m.RunbookURL, Labels: m.Labels, Finding: m.Finding,
+		ConsoleURL: m.ConsoleURL, RunbookURL: m.RunbookURL, Labels: m.Labels, Note: m.Note, Digest: m.Digest, Finding: m.Finding,
 	}
 }
 
