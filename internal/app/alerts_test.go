@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/picket-dev/picket/internal/alert"
+	"github.com/picket-dev/picket/internal/notify"
 	"github.com/picket-dev/picket/internal/pipeline"
 	"github.com/picket-dev/picket/internal/source"
 	"github.com/picket-dev/picket/internal/store"
@@ -72,5 +73,32 @@ func TestAlertServiceArchive(t *testing.T) {
 	}
 	if _, err := svc.RequestArchive(ctx, sec, "slack:UDEV", alert.Handled, ""); err == nil {
 		t.Error("archived a closed alert")
+	}
+}
+
+// Messages rewritten for a repeat keep the alert's status and offer only
+// the buttons that still apply.
+func TestAlertButtonsFollowState(t *testing.T) {
+	labels := func(state, status string) string {
+		var out []string
+		for _, b := range AlertButtons(notify.Message{AlertID: "a1", AlertState: state, AlertStatus: status}) {
+			out = append(out, b.Label)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tc := range []struct{ state, status, want string }{
+		{"", "", "Acknowledge,Archive…,Escalate"},
+		{"notified", "", "Acknowledge,Archive…,Escalate"},
+		{"acknowledged", "Acknowledged by slack:U1 at 2026-11-25 12:03 UTC", "Archive…,Escalate"},
+		{"acknowledged", "Acknowledged by slack:U1 · Escalated by picket", "Archive…"},
+		{"archived", "Archived", ""},
+		{"resolved", "Resolved", ""},
+	} {
+		if got := labels(tc.state, tc.status); got != tc.want {
+			t.Errorf("%s %q: %q, want %q", tc.state, tc.status, got, tc.want)
+		}
+	}
+	if AlertButtons(notify.Message{AlertID: "a1", Reason: notify.ReasonReminder}) != nil {
+		t.Error("buttons on a reminder")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,11 +43,18 @@ func AlertButtons(m notify.Message) []slack.Button {
 	if m.AlertID == "" || m.Reason == notify.ReasonArchiveRequested || m.Reason == notify.ReasonReminder || m.Reason == notify.ReasonEscalation {
 		return nil
 	}
-	return []slack.Button{
-		{Label: "Acknowledge", ActionID: slack.ActionAck, Value: m.AlertID, Style: "primary"},
-		{Label: "Archive…", ActionID: slack.ActionArchive, Value: m.AlertID},
-		{Label: "Escalate", ActionID: slack.ActionEscalate, Value: m.AlertID, Style: "danger"},
+	var bs []slack.Button
+	switch m.AlertState {
+	case "resolved", "archived":
+		return nil // closed: nothing to do from the message
+	case "", "new", "notified":
+		bs = append(bs, slack.Button{Label: "Acknowledge", ActionID: slack.ActionAck, Value: m.AlertID, Style: "primary"})
 	}
+	bs = append(bs, slack.Button{Label: "Archive…", ActionID: slack.ActionArchive, Value: m.AlertID})
+	if !strings.Contains(m.AlertStatus, "Escalated") {
+		bs = append(bs, slack.Button{Label: "Escalate", ActionID: slack.ActionEscalate, Value: m.AlertID, Style: "danger"})
+	}
+	return bs
 }
 
 // wakingSink wakes the dispatcher after a commit that stored findings,

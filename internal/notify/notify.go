@@ -49,16 +49,21 @@ type Account struct {
 type Message struct {
 	// Key is unique per notification and stable across retries: the
 	// idempotency key receivers can dedupe on.
-	Key      string          `json:"key"`
-	Reason   Reason          `json:"reason"`
-	Finding  finding.Finding `json:"finding"`
-	Account  Account         `json:"account"`
-	Route    string          `json:"route"`              // the routing rule that chose the target
-	AlertID  string          `json:"alertId,omitempty"`  // the alert (incident) it belongs to: buttons act on it
-	Note     string          `json:"note,omitempty"`     // reminders and escalations: why
-	Digest   []DigestItem    `json:"digest,omitempty"`   // ReasonDigest: the open alerts
-	Previous *Previous       `json:"previous,omitempty"` // what was last notified, for updates
-	Grouped  int             `json:"grouped,omitempty"`  // further findings folded into this message
+	Key     string          `json:"key"`
+	Reason  Reason          `json:"reason"`
+	Finding finding.Finding `json:"finding"`
+	Account Account         `json:"account"`
+	Route   string          `json:"route"`             // the routing rule that chose the target
+	AlertID string          `json:"alertId,omitempty"` // the alert (incident) it belongs to: buttons act on it
+	Note    string          `json:"note,omitempty"`    // reminders and escalations: why
+	// AlertState and AlertStatus say where the alert stands (e.g.
+	// "acknowledged", "Acknowledged by slack:U1 at 12:03 UTC"), so a
+	// message rewritten for a repeat keeps showing it.
+	AlertState  string       `json:"alertState,omitempty"`
+	AlertStatus string       `json:"alertStatus,omitempty"`
+	Digest      []DigestItem `json:"digest,omitempty"`   // ReasonDigest: the open alerts
+	Previous    *Previous    `json:"previous,omitempty"` // what was last notified, for updates
+	Grouped     int          `json:"grouped,omitempty"`  // further findings folded into this message
 	// Labels were added by routing policies (Rego), e.g. {"team": "payments"}.
 	Labels map[string]string `json:"labels,omitempty"`
 	// Links for the buttons (empty: no button).

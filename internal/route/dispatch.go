@@ -277,6 +277,9 @@ func (d *Dispatcher) RouteOnce(ctx context.Context) (int, error) {
 			if prev != nil {
 				m.Previous = &notify.Previous{Severity: prev.Severity, Count: prev.Count}
 			}
+			if hasAlert && !reopen {
+				m.AlertState, m.AlertStatus = string(al.State), AlertStatus(al)
+			}
 			payload, err := json.Marshal(m)
 			if err != nil {
 				return 0, err
@@ -304,6 +307,26 @@ func AlertID(incidentKey, findingID string) string {
 	}
 	sum := sha256.Sum256([]byte(incidentKey))
 	return hex.EncodeToString(sum[:16])
+}
+
+// AlertStatus describes where an alert stands, for messages.
+func AlertStatus(a alert.Alert) string {
+	var s string
+	switch {
+	case a.State == alert.Acknowledged:
+		s = fmt.Sprintf("Acknowledged by %s at %s", a.AckedBy, a.AckedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	case a.State == alert.Archived:
+		s = fmt.Sprintf("Archived (%s) by %s at %s", a.Reason.Label(), a.ClosedBy, a.ClosedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	case a.State == alert.Resolved:
+		s = fmt.Sprintf("Resolved by %s at %s", a.ClosedBy, a.ClosedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	if a.Escalated {
+		if s != "" {
+			s += " · "
+		}
+		s += fmt.Sprintf("Escalated by %s", a.EscalatedBy)
+	}
+	return s
 }
 
 // DefaultIncidentWindow is how long findings of one incident thread together.

@@ -318,6 +318,9 @@ func contextLines(m notify.Message) []string {
 	if g := groupedLine(m); g != "" {
 		lines = append(lines, g)
 	}
+	if m.AlertStatus != "" {
+		lines = append(lines, oneLine(m.AlertStatus))
+	}
 	if len(m.Labels) > 0 {
 		keys := make([]string, 0, len(m.Labels))
 		for k := range m.Labels {
