@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/picket-dev/picket/internal/alert"
 	"github.com/picket-dev/picket/internal/alert/worker"
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/decode"
@@ -450,6 +451,9 @@ func (a *App) Run(ctx context.Context, stdin io.Reader) error {
 		w := worker.New(a.store, a.cfg.Alerts.SLA(), fmt.Sprintf("%s/%d/worker", host, os.Getpid()), a.now, a.log)
 		if h := a.cfg.Alerts.DigestHour; h != nil {
 			w.DigestHour = *h
+		}
+		if a.slackBot != nil {
+			w.Archived = func(ctx context.Context, al alert.Alert) { a.slackBot.Refresh(ctx, al) }
 		}
 		go func() { errc <- w.Run(ctx) }()
 	}

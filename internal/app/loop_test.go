@@ -134,8 +134,24 @@ func TestAlertLoop(t *testing.T) {
 	// 5. After the window the worker archives it.
 	later := time.Now().Add(11 * time.Minute)
 	w := worker.New(a.Store(), alert.DefaultSLA, "test", func() time.Time { return later }, nil)
+	w.DigestHour = -1
+	w.Archived = func(ctx context.Context, al alert.Alert) { a.slackBot.Refresh(ctx, al) }
+	updates := func() int {
+		n := 0
+		for _, p := range slack.snapshot() {
+			if p.Method == "chat.update" && strings.Contains(p.Body, "Archived") {
+				n++
+			}
+		}
+		return n
+	}
+	before := updates()
 	if _, err := w.RunOnce(ctx); err != nil {
 		t.Fatal(err)
+	}
+	a.slackBot.Wait()
+	if updates() <= before {
+		t.Errorf("the alert message was not rewritten as archived")
 	}
 	got, _ := a.Store().GetAlert(ctx, al.ID)
 	if got.State != alert.Archived || got.Reason != alert.Expected || got.ClosedBy != "slack:UDEV" {

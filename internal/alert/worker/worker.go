@@ -79,6 +79,9 @@ type Worker struct {
 	log   *slog.Logger
 	sla   alert.SLA
 
+	// Archived, when set, is told about each deferred archive applied (the
+	// Slack app rewrites the alert's message).
+	Archived func(ctx context.Context, a alert.Alert)
 	// DigestHour is the UTC hour of the daily digest of open alerts per
 	// channel; negative turns the digest off.
 	DigestHour int
@@ -162,9 +165,12 @@ func (w *Worker) run(ctx context.Context, j store.Job) error {
 		if err := json.Unmarshal(j.Payload, &a); err != nil {
 			return fmt.Errorf("bad archive job: %w", err)
 		}
-		_, _, err := w.st.ApplyAlert(ctx, a.AlertID, nil, alert.Action{Kind: alert.Archive, Actor: a.Actor, Reason: a.Reason, Note: a.Note, At: w.now().UTC()})
+		got, _, err := w.st.ApplyAlert(ctx, a.AlertID, nil, alert.Action{Kind: alert.Archive, Actor: a.Actor, Reason: a.Reason, Note: a.Note, At: w.now().UTC()})
 		if errors.Is(err, alert.ErrIllegal) {
 			return nil // closed meanwhile: nothing to do
+		}
+		if err == nil && w.Archived != nil {
+			w.Archived(ctx, got)
 		}
 		return err
 	case KindDigest:
