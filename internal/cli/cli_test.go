@@ -1573,9 +1573,10 @@ sources:
 		return len(found) >= 2
 	})
 	checkTrailFindings(t, found, 1)
-	if !strings.Contains(stderr.String(), "msg=ingested source=trails") {
-		t.Errorf("no ingest log line:\n%s", stderr.String())
-	}
+	// The log line follows the commit that made the findings visible.
+	poll(t, 10*time.Second, "the ingest log line", func() bool {
+		return strings.Contains(stderr.String(), "msg=ingested source=trails")
+	})
 
 	cancel()
 	select {
