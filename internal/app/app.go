@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -335,6 +336,7 @@ func (a *App) Handler() http.Handler {
 	s := &web.Server{
 		Store:    a.store,
 		Tokens:   a.cfg.APITokens,
+		Scoped:   scopedTokens(a.cfg.HTTP.Tokens),
 		Metrics:  promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
 		Log:      a.log,
 		Now:      a.now,
@@ -597,4 +599,22 @@ func (a *App) poll(ctx context.Context, w *watched) error {
 		}
 	}
 	return nil
+}
+
+// scopedTokens converts the configured scoped tokens (validated).
+func scopedTokens(ts []config.TokenConfig) []web.ScopedToken {
+	var out []web.ScopedToken
+	for _, t := range ts {
+		sum, err := web.ParseTokenHash(t.SHA256)
+		if err != nil {
+			continue // refused by Validate
+		}
+		role, _ := web.ParseRole(t.Role)
+		st := web.ScopedToken{SHA256: sum, Principal: web.Principal{Name: t.Name, Role: role}}
+		if !slices.Contains(t.Accounts, "*") {
+			st.Accounts = append([]string{}, t.Accounts...)
+		}
+		out = append(out, st)
+	}
+	return out
 }

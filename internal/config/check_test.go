@@ -242,7 +242,7 @@ func TestKnownKeys(t *testing.T) {
 		typ  any
 		want []string
 	}{
-		{HTTPConfig{}, []string{"listen", "api_token_env"}},
+		{HTTPConfig{}, []string{"listen", "api_token_env", "tokens"}},
 		{SourceConfig{}, []string{"name", "type", "path", "format", "include", "poll_interval", "settle", "format_options", "http"}},
 		{Config{}, []string{"data_dir", "log", "store", "http", "pipeline", "detectors", "routing", "alerts", "intel", "sources"}},
 		{Odd{}, []string{"named", "untagged", "flagged", "a", "b", "ptr", "dur", "othertags"}},

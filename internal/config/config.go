@@ -19,6 +19,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/picket-dev/picket/internal/alert"
@@ -99,8 +100,19 @@ type HTTPConfig struct {
 	// disables the server. Default 127.0.0.1:7420.
 	Listen string `yaml:"listen"`
 	// APITokenEnv names an environment variable holding one or more API
-	// bearer tokens, comma-separated.
+	// bearer tokens, comma-separated: admin tokens for every account.
 	APITokenEnv string `yaml:"api_token_env"`
+	// Tokens are API tokens with a role and an account scope, given by
+	// their SHA-256 (echo -n TOKEN | sha256sum): the file never holds them.
+	Tokens []TokenConfig `yaml:"tokens"`
+}
+
+// TokenConfig is a scoped API token.
+type TokenConfig struct {
+	Name     string   `yaml:"name"`
+	SHA256   string   `yaml:"sha256"`
+	Role     string   `yaml:"role"`     // viewer, responder or admin
+	Accounts []string `yaml:"accounts"` // account IDs it may see; empty: none (use ["*"] for all)
 }
 
 // PipelineConfig tunes ingestion.
@@ -540,6 +552,28 @@ func (c *Config) Validate(ck Checks) error {
 				field = "detectors.disabled"
 			}
 			add(field, "%v", err)
+		}
+	}
+	for i, tk := range c.HTTP.Tokens {
+		f := func(k string) string { return fmt.Sprintf("http.tokens[%d].%s", i, k) }
+		if tk.Name == "" {
+			add(f("name"), "required")
+		}
+		if b, err := hex.DecodeString(tk.SHA256); err != nil || len(b) != 32 {
+			add(f("sha256"), "must be the token's SHA-256 as 64 hex digits (echo -n TOKEN | sha256sum)")
+		}
+		switch tk.Role {
+		case "viewer", "responder", "admin":
+		default:
+			add(f("role"), "unknown role %q (viewer, responder, admin)", tk.Role)
+		}
+		if len(tk.Accounts) == 0 {
+			add(f("accounts"), "required: account IDs, or [\"*\"] for all")
+		}
+		for _, a := range tk.Accounts {
+			if a != "*" && (len(a) != 12 || strings.Trim(a, "0123456789") != "") {
+				add(f("accounts"), "%q is not a 12-digit account ID", a)
+			}
 		}
 	}
 	for _, err := range c.Routing.Validate(ck.Env) {

@@ -29,8 +29,10 @@ import (
 
 // Server holds what the handlers need.
 type Server struct {
-	Store   store.Store
-	Tokens  []config.Secret
+	Store  store.Store
+	Tokens []config.Secret // admin tokens for every account (http.api_token_env)
+	// Scoped are tokens with a role and an account scope (http.tokens).
+	Scoped  []ScopedToken
 	Metrics http.Handler // nil: /metrics answers 404
 	// Ingest serves POST /v1/ingest/{source} (package receiver), which
 	// authenticates its requests itself; nil: not served.
@@ -93,13 +95,19 @@ func secureHeaders(h http.Handler) http.Handler {
 // authenticate checks the bearer token in constant time against every
 // configured token.
 func (s *Server) authenticate(h http.Handler) http.Handler {
-	sums := make([][32]byte, len(s.Tokens))
+	sums := make([][32]byte, 0, len(s.Tokens)+len(s.Scoped))
+	principals := make([]*Principal, 0, cap(sums))
 	for i, t := range s.Tokens {
-		sums[i] = sha256.Sum256([]byte(t.Reveal()))
+		sums = append(sums, sha256.Sum256([]byte(t.Reveal())))
+		principals = append(principals, &Principal{Name: fmt.Sprintf("token#%d", i+1), Role: Admin})
+	}
+	for i := range s.Scoped {
+		sums = append(sums, s.Scoped[i].SHA256)
+		principals = append(principals, &s.Scoped[i].Principal)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(sums) == 0 {
-			writeError(w, http.StatusUnauthorized, "the API is disabled: no API tokens are configured (http.api_token_env)")
+			writeError(w, http.StatusUnauthorized, "the API is disabled: no API tokens are configured (http.api_token_env or http.tokens)")
 			return
 		}
 		// The scheme is case-insensitive (RFC 7235); the token is not.
@@ -110,16 +118,18 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			return
 		}
 		sum := sha256.Sum256([]byte(tok))
-		match := 0
+		found := -1
 		for i := range sums {
-			match |= subtle.ConstantTimeCompare(sum[:], sums[i][:])
+			if subtle.ConstantTimeCompare(sum[:], sums[i][:]) == 1 && found < 0 {
+				found = i
+			}
 		}
-		if match != 1 {
+		if found < 0 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="picket", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "invalid bearer token")
 			return
 		}
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), principals[found])))
 	})
 }
 
@@ -272,6 +282,10 @@ func (s *Server) listFindings(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	var ok bool
+	if q.Accounts, ok = principalOf(r).scopeAccounts(q.Accounts); !ok {
+		return FindingList{Findings: []finding.Finding{}, Limit: q.Limit, Offset: q.Offset}, nil
+	}
 	fs, total, err := s.Store.ListFindings(r.Context(), q)
 	if err != nil {
 		return nil, err
@@ -323,7 +337,7 @@ func (s *Server) getFinding(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.Store.GetFinding(r.Context(), id)
+	f, err := s.scopedFinding(r, id)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +353,7 @@ func (s *Server) getEvidence(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Store.GetFinding(r.Context(), id); err != nil {
+	if _, err := s.scopedFinding(r, id); err != nil {
 		return nil, err
 	}
 	ev, err := s.Store.Evidence(r.Context(), id)
@@ -355,7 +369,10 @@ func (s *Server) archive(archived bool) handler {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.Store.GetFinding(r.Context(), id); err != nil {
+		if err := principalOf(r).need(Responder); err != nil {
+			return nil, err
+		}
+		if _, err := s.scopedFinding(r, id); err != nil {
 			return nil, err
 		}
 		now := time.Now
@@ -371,7 +388,22 @@ func (s *Server) archive(archived bool) handler {
 	}
 }
 
+// scopedFinding reads a finding the caller may see; others are "not found".
+func (s *Server) scopedFinding(r *http.Request, id string) (*finding.Finding, error) {
+	f, err := s.Store.GetFinding(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !principalOf(r).mayAccount(f.AccountID) {
+		return nil, notFound("finding " + id)
+	}
+	return f, nil
+}
+
 func (s *Server) listQuarantine(r *http.Request) (any, error) {
+	if err := principalOf(r).need(Admin); err != nil {
+		return nil, err
+	}
 	q := store.QuarantineQuery{Source: r.URL.Query().Get("source"), Limit: 100}
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -392,6 +424,9 @@ func (s *Server) listQuarantine(r *http.Request) (any, error) {
 }
 
 func (s *Server) listCheckpoints(r *http.Request) (any, error) {
+	if err := principalOf(r).need(Admin); err != nil {
+		return nil, err
+	}
 	cps, err := s.Store.Checkpoints(r.Context(), r.PathValue("source"))
 	if err != nil {
 		return nil, err
@@ -419,6 +454,9 @@ type notification struct {
 }
 
 func (s *Server) listNotifications(r *http.Request) (any, error) {
+	if err := principalOf(r).need(Admin); err != nil {
+		return nil, err
+	}
 	state := r.URL.Query().Get("state")
 	if state != "" && state != store.OutboxPending && state != store.OutboxSent && state != store.OutboxDead {
 		return nil, badRequest("state: want pending, sent or dead, got %q", state)
@@ -448,6 +486,9 @@ func (s *Server) listNotifications(r *http.Request) (any, error) {
 }
 
 func (s *Server) listSuppressions(r *http.Request) (any, error) {
+	if err := principalOf(r).need(Admin); err != nil {
+		return nil, err
+	}
 	rules, err := s.Store.SuppressionRules(r.Context())
 	if err != nil {
 		return nil, err
@@ -482,6 +523,10 @@ func (s *Server) listAlerts(r *http.Request) (any, error) {
 	if a := v.Get("account"); a != "" {
 		q.Accounts = []string{a}
 	}
+	var ok bool
+	if q.Accounts, ok = principalOf(r).scopeAccounts(q.Accounts); !ok {
+		return map[string]any{"alerts": []alert.Alert{}}, nil
+	}
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {
@@ -500,7 +545,7 @@ func (s *Server) listAlerts(r *http.Request) (any, error) {
 }
 
 func (s *Server) getAlert(r *http.Request) (any, error) {
-	a, err := s.Store.GetAlert(r.Context(), r.PathValue("id"))
+	a, err := s.scopedAlert(r, r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
@@ -515,11 +560,17 @@ func (s *Server) getAlert(r *http.Request) (any, error) {
 // ?reason=&note=) or unarchive, as the API caller.
 func (s *Server) actOnAlert(r *http.Request) (any, error) {
 	kinds := map[string]alert.Kind{"acknowledge": alert.Acknowledge, "resolve": alert.Resolve, "escalate": alert.Escalate, "archive": alert.Archive, "unarchive": alert.Unarchive}
+	if err := principalOf(r).need(Responder); err != nil {
+		return nil, err
+	}
+	if _, err := s.scopedAlert(r, r.PathValue("id")); err != nil {
+		return nil, err
+	}
 	kind, ok := kinds[r.PathValue("action")]
 	if !ok {
 		return nil, badRequest("unknown action %q (acknowledge, resolve, escalate, archive, unarchive)", r.PathValue("action"))
 	}
-	act := alert.Action{Kind: kind, Actor: "api", Note: r.URL.Query().Get("note"), At: s.now()}
+	act := alert.Action{Kind: kind, Actor: "api:" + principalOf(r).Name, Note: r.URL.Query().Get("note"), At: s.now()}
 	if kind == alert.Archive {
 		reason, err := alert.ParseReason(r.URL.Query().Get("reason"))
 		if err != nil {
@@ -551,7 +602,11 @@ func (s *Server) alertStats(r *http.Request) (any, error) {
 		since = d
 	}
 	now := s.now()
-	as, err := s.Store.ListAlerts(r.Context(), store.AlertQuery{Since: now.Add(-since), Limit: 100000})
+	accounts, ok := principalOf(r).scopeAccounts(nil)
+	if !ok {
+		accounts = []string{"-"} // nothing
+	}
+	as, err := s.Store.ListAlerts(r.Context(), store.AlertQuery{Since: now.Add(-since), Accounts: accounts, Limit: 100000})
 	if err != nil {
 		return nil, err
 	}
@@ -560,6 +615,18 @@ func (s *Server) alertStats(r *http.Request) (any, error) {
 		return nil, badRequest("%v", err)
 	}
 	return map[string]any{"by": by, "since": now.Add(-since), "rows": rows}, nil
+}
+
+// scopedAlert reads an alert the caller may see; others are "not found".
+func (s *Server) scopedAlert(r *http.Request, id string) (alert.Alert, error) {
+	a, err := s.Store.GetAlert(r.Context(), id)
+	if err != nil {
+		return a, err
+	}
+	if !principalOf(r).mayAccount(a.Account) {
+		return alert.Alert{}, notFound("alert " + id)
+	}
+	return a, nil
 }
 
 func (s *Server) sla() alert.SLA {
