@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -114,4 +115,57 @@ func TestAccountScope(t *testing.T) {
 			t.Errorf("%s as admin: %s", path, r)
 		}
 	}
+}
+
+// The OpenAPI document is valid JSON, served, and names every API route
+// (and nothing that is not one).
+func TestOpenAPICoversRoutes(t *testing.T) {
+	fx := newFixture(t, tokenAlpha)
+	r := fx.get(t, "/api/v1/openapi.json")
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if r.status != 200 || json.Unmarshal(r.body, &doc) != nil || doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi: %s", r)
+	}
+	routes := map[string]bool{}
+	for _, line := range strings.Split(webSource(t), "\n") {
+		if i := strings.Index(line, `api.Handle`); i >= 0 {
+			m := strings.SplitN(line[i:], `"`, 3)
+			if len(m) < 3 {
+				continue
+			}
+			method, path, _ := strings.Cut(m[1], " ")
+			path = strings.ReplaceAll(path, "{type...}", "{type}")
+			routes[strings.ToLower(method)+" "+path] = true
+		}
+	}
+	if len(routes) < 14 {
+		t.Fatalf("found only %d routes in web.go", len(routes))
+	}
+	documented := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented[method+" "+path] = true
+		}
+	}
+	for rt := range routes {
+		if !documented[rt] {
+			t.Errorf("route %s is not in openapi.json", rt)
+		}
+	}
+	for d := range documented {
+		if !routes[d] {
+			t.Errorf("openapi.json documents %s, which is not a route", d)
+		}
+	}
+}
+
+func webSource(t *testing.T) string {
+	b, err := os.ReadFile("web.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +27,12 @@ import (
 	"github.com/picket-dev/picket/internal/runbook"
 	"github.com/picket-dev/picket/internal/store"
 )
+
+// openAPI is the API's OpenAPI 3.1 document (TestOpenAPICoversRoutes keeps
+// it in step with the routes).
+//
+//go:embed openapi.json
+var openAPI []byte
 
 // Server holds what the handlers need.
 type Server struct {
@@ -76,6 +83,10 @@ func (s *Server) Handler() http.Handler {
 	api.Handle("GET /api/v1/alerts/stats", s.h(s.alertStats))
 	api.Handle("GET /api/v1/alerts/{id}", s.h(s.getAlert))
 	api.Handle("POST /api/v1/alerts/{id}/{action}", s.h(s.actOnAlert))
+	api.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
 	mux.Handle("/api/", s.authenticate(api))
 	return secureHeaders(mux)
 }
