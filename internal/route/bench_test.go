@@ -15,7 +15,7 @@ import (
 // 700 per-account rules (detail.accountId), 200 per-type rules, 100
 // unindexed (severity ranges, prefixes, cidr) — as a large installation
 // has them.
-func benchTable(b *testing.B) (*Table, []finding.Finding) {
+func benchTable(b testing.TB) (*Table, []finding.Finding) {
 	var accts []AccountRoute
 	var rules []Rule
 	types := []string{"Recon:EC2/PortProbeUnprotectedPort", "UnauthorizedAccess:EC2/SSHBruteForce", "Policy:IAMUser/RootCredentialUsage",
@@ -78,7 +78,7 @@ func BenchmarkRoute(b *testing.B) {
 // The indexes never change the answer: every finding gets exactly the
 // rules whose patterns match it, checked one by one.
 func TestIndexEqualsLinear(t *testing.T) {
-	tab, fs := benchTable(&testing.B{})
+	tab, fs := benchTable(t)
 	var p fastjson.Parser
 	matched := 0
 	for i := range fs {

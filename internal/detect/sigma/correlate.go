@@ -18,16 +18,16 @@ import (
 // detectors keep theirs.
 type correlation struct {
 	*Correlation
-	rule     *CompiledRule
-	base     []*CompiledRule
-	span     time.Duration
-	min, max float64 // count bounds from the condition (inclusive)
-	upper    bool    // the condition has an upper bound: judged when a window closes
-	field    string  // value_count: the field counted
-	maxKeys  int
-	table    *state.Table[uint64, corrState]
-	seed     maphash.Seed
-	groupBuf []byte
+	rule      *CompiledRule
+	base      []*CompiledRule
+	span      time.Duration
+	min, max  float64 // count bounds from the condition (inclusive)
+	upper     bool    // the condition has an upper bound: judged when a window closes
+	field     string  // value_count: the field counted
+	maxKeys   int
+	table     *state.Table[uint64, corrState]
+	seed      maphash.Seed
+	pathCache map[string][]fieldPath // group-by and counted fields, compiled
 }
 
 // corrState is one group's state.
@@ -162,17 +162,33 @@ func (c *correlation) fieldFor(name string, b *CompiledRule) string {
 	return name
 }
 
-// firstText is the first non-null value of field in the event.
-func firstText(c *evalCtx, src *Source, field string) string {
+// paths returns the compiled paths of a group-by or counted field in the
+// correlation's log source, compiled on first use and kept.
+func (c *correlation) paths(src *Source, field string) []fieldPath {
+	if ps, ok := c.pathCache[field]; ok {
+		return ps
+	}
 	targets := src.Fields[field]
 	if len(targets) == 0 {
 		targets = []string{field}
 	}
+	ps := make([]fieldPath, len(targets))
+	for i, t := range targets {
+		ps[i] = newFieldPath(t)
+	}
+	if c.pathCache == nil {
+		c.pathCache = map[string][]fieldPath{}
+	}
+	c.pathCache[field] = ps
+	return ps
+}
+
+// firstText is the first non-null value at paths in the event.
+func firstText(c *evalCtx, paths []fieldPath) string {
 	mark := len(c.vals)
 	defer func() { c.vals = c.vals[:mark] }()
-	for _, t := range targets {
-		p := newFieldPath(t) // correlations are rare next to events: allocation is fine here
-		c.vals = p.collect(c.raw, c.vals)
+	for i := range paths {
+		c.vals = paths[i].collect(c.raw, c.vals)
 		for _, v := range c.vals[mark:] {
 			if s, buf, ok := scalarText(v, c.buf); ok {
 				c.buf = buf
@@ -194,14 +210,14 @@ func (c *correlation) observe(b *CompiledRule, ec *evalCtx, e *event.Event, out 
 	var h maphash.Hash
 	h.SetSeed(c.seed)
 	for _, g := range c.GroupBy {
-		h.WriteString(firstText(ec, b.Source, c.fieldFor(g, b)))
+		h.WriteString(firstText(ec, c.paths(b.Source, c.fieldFor(g, b))))
 		h.WriteByte(0)
 	}
 	st, fresh := c.table.Get(h.Sum64(), t)
 	if fresh || st.group == nil {
 		*st = corrState{group: map[string]string{}}
 		for _, g := range c.GroupBy {
-			st.group[g] = strings.Clone(firstText(ec, b.Source, c.fieldFor(g, b)))
+			st.group[g] = strings.Clone(firstText(ec, c.paths(b.Source, c.fieldFor(g, b))))
 		}
 	}
 	span := c.span.Nanoseconds()
@@ -319,7 +335,7 @@ func (c *correlation) observe(b *CompiledRule, ec *evalCtx, e *event.Event, out 
 }
 
 func (c *correlation) valueHash(ec *evalCtx, b *CompiledRule) uint64 {
-	return maphash.String(c.seed, firstText(ec, b.Source, c.fieldFor(c.field, b)))
+	return maphash.String(c.seed, firstText(ec, c.paths(b.Source, c.fieldFor(c.field, b))))
 }
 
 func groupKey(g map[string]string) string {

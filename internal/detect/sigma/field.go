@@ -12,26 +12,37 @@ import (
 type fieldPath struct {
 	name  string
 	parts []string
+	// dotted[i][k] is parts[i:i+k+2] joined with dots: the keys tried when
+	// part i is missing, joined once here rather than per event.
+	dotted [][]string
 }
 
 func newFieldPath(name string) fieldPath {
-	return fieldPath{name: name, parts: strings.Split(name, ".")}
+	p := fieldPath{name: name, parts: strings.Split(name, ".")}
+	p.dotted = make([][]string, len(p.parts))
+	for i := range p.parts {
+		for j := i + 2; j <= len(p.parts); j++ {
+			p.dotted[i] = append(p.dotted[i], strings.Join(p.parts[i:j], "."))
+		}
+	}
+	return p
 }
 
 // collect appends every value at p in v to out: arrays met on the way are
 // entered (a field inside an array matches any element), and a final array
 // contributes its elements. Nothing is allocated once out has capacity.
 func (p *fieldPath) collect(v *fastjson.Value, out []*fastjson.Value) []*fastjson.Value {
-	return collectParts(v, p.parts, out)
+	return p.collectFrom(v, 0, out)
 }
 
-func collectParts(v *fastjson.Value, parts []string, out []*fastjson.Value) []*fastjson.Value {
-	for len(parts) > 0 {
+// collectFrom collects the values at parts[i:] below v.
+func (p *fieldPath) collectFrom(v *fastjson.Value, i int, out []*fastjson.Value) []*fastjson.Value {
+	for i < len(p.parts) {
 		switch v.Type() {
 		case fastjson.TypeArray:
 			arr, _ := v.Array()
 			for _, el := range arr {
-				out = collectParts(el, parts, out)
+				out = p.collectFrom(el, i, out)
 			}
 			return out
 		case fastjson.TypeObject:
@@ -39,38 +50,30 @@ func collectParts(v *fastjson.Value, parts []string, out []*fastjson.Value) []*f
 			return out
 		}
 		o, _ := v.Object()
-		next := o.Get(parts[0])
-		if next == nil && len(parts) > 1 {
-			// A key with dots in it ("a.b" as one key).
-			return collectDotted(o, parts, out)
-		}
+		next := o.Get(p.parts[i])
 		if next == nil {
+			// A key with dots in it ("a.b" as one key).
+			for k, key := range p.dotted[i] {
+				if w := o.Get(key); w != nil {
+					return p.collectFrom(w, i+k+2, out)
+				}
+			}
 			return out
 		}
-		v, parts = next, parts[1:]
+		v, i = next, i+1
 	}
-	if v.Type() == fastjson.TypeArray {
-		arr, _ := v.Array()
-		for _, el := range arr {
-			if el.Type() == fastjson.TypeArray {
-				out = collectParts(el, nil, out)
-				continue
-			}
-			out = append(out, el)
-		}
-		return out
-	}
-	return append(out, v)
+	return appendFinal(v, out)
 }
 
-// collectDotted looks for keys spanning several parts. Rare (only when
-// the nested lookup failed), so it may be slower.
-func collectDotted(o *fastjson.Object, parts []string, out []*fastjson.Value) []*fastjson.Value {
-	for n := 2; n <= len(parts); n++ {
-		key := strings.Join(parts[:n], ".")
-		if v := o.Get(key); v != nil {
-			return collectParts(v, parts[n:], out)
-		}
+// appendFinal appends a value, or the elements of a final array (nested
+// arrays flattened).
+func appendFinal(v *fastjson.Value, out []*fastjson.Value) []*fastjson.Value {
+	if v.Type() != fastjson.TypeArray {
+		return append(out, v)
+	}
+	arr, _ := v.Array()
+	for _, el := range arr {
+		out = appendFinal(el, out)
 	}
 	return out
 }

@@ -287,3 +287,24 @@ func TestObjectFieldValues(t *testing.T) {
 		t.Error("keys must not match")
 	}
 }
+
+// Evaluation allocates nothing, including paths whose parents are missing
+// (the dotted-key fallback) and fields inside arrays.
+func TestMatchAllocatesNothing(t *testing.T) {
+	r, err := compileOne(t, "  sel:\n    userIdentity.sessionContext.sessionIssuer.type: Role\n    a.b.c|contains: x\n  other:\n    items.name: web\n  condition: sel or other\n", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := fastjson.Parse(`{"userIdentity":{"type":"IAMUser"},"items":[{"name":"db"},{"name":"api"}],"a":[{"x":1}]}`)
+	var c evalCtx
+	c.reset(v)
+	r.det.match(&c) // sizes the scratch slices
+	if n := testing.AllocsPerRun(100, func() {
+		c.reset(v)
+		if r.det.match(&c) {
+			t.Fatal("matched")
+		}
+	}); n != 0 {
+		t.Errorf("%.1f allocations per evaluation", n)
+	}
+}
