@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/picket-dev/picket/internal/alert"
 	"github.com/picket-dev/picket/internal/alert/worker"
+	"github.com/picket-dev/picket/internal/awsip"
 	"github.com/picket-dev/picket/internal/config"
 	"github.com/picket-dev/picket/internal/decode"
 	"github.com/picket-dev/picket/internal/decode/abuse"
@@ -33,12 +33,16 @@ import (
 	"github.com/picket-dev/picket/internal/decode/k8saudit"
 	"github.com/picket-dev/picket/internal/decode/vpcflow"
 	"github.com/picket-dev/picket/internal/detect"
+	"github.com/picket-dev/picket/internal/detect/baseline"
 	"github.com/picket-dev/picket/internal/detect/builtin"
+	"github.com/picket-dev/picket/internal/detect/credexfil"
 	"github.com/picket-dev/picket/internal/detect/dnsquery"
 	"github.com/picket-dev/picket/internal/detect/external"
 	"github.com/picket-dev/picket/internal/detect/netflow"
+	"github.com/picket-dev/picket/internal/detect/sequence"
 	"github.com/picket-dev/picket/internal/detect/sigma"
 	"github.com/picket-dev/picket/internal/detect/threatintel"
+	"github.com/picket-dev/picket/internal/geoasn"
 	"github.com/picket-dev/picket/internal/intel"
 	"github.com/picket-dev/picket/internal/pipeline"
 	"github.com/picket-dev/picket/internal/receiver"
@@ -88,12 +92,76 @@ func SniffFormat(head []byte) string {
 
 // Detectors is the registry of detectors, configured by d, the threat
 // intelligence ones asking lookup (nil: no lists). Every call makes new
-// detectors: stateful ones are not shared between goroutines.
+// detectors and loads their data anew (see DetectorsShared).
 func Detectors(d config.DetectorsConfig, lookup threatintel.Lookup) (*detect.Registry, error) {
+	sh, err := NewShared(d, nil)
+	if err != nil {
+		return nil, err
+	}
+	return DetectorsShared(d, lookup, sh)
+}
+
+// Shared is what the detectors of every pipeline of a process share:
+// loaded data, and the detectors whose state is one per installation
+// (safe for concurrent use, persisted in the store).
+type Shared struct {
+	Ranges   *awsip.Ranges      // AWS's address ranges; nil when not configured
+	Baseline *baseline.Detector // behaviour baselines, one per process
+	Sequence *sequence.Correlator
+}
+
+// NewShared loads the shared detector data d names. log (nil: discard)
+// hears about detectors left out for want of data.
+func NewShared(d config.DetectorsConfig, log *slog.Logger) (*Shared, error) {
+	bo := baseline.Options{LearningWindow: d.Baseline.LearningWindow, MinEvents: d.Baseline.MinEvents, MinDays: d.Baseline.MinDays,
+		MaxPrincipals: d.Baseline.MaxPrincipals, VolumeFloor: d.Baseline.VolumeFloor}
+	if p := d.Baseline.ASNFile; p != "" {
+		t, err := geoasn.Load(p)
+		if err != nil {
+			return nil, fmt.Errorf("detectors.baseline.asn_file: %w", err)
+		}
+		bo.ASN = t
+	}
+	chains, err := sequence.Default()
+	if err != nil {
+		return nil, fmt.Errorf("attack sequences: %w", err)
+	}
+	seq, err := sequence.New(chains, sequence.Options{})
+	if err != nil {
+		return nil, err
+	}
+	sh := &Shared{Baseline: baseline.New(bo), Sequence: seq}
+	if p := d.AWSIPRanges; p != "" {
+		r, err := awsip.Load(p)
+		if err != nil {
+			return nil, fmt.Errorf("detectors.aws_ip_ranges: %w", err)
+		}
+		sh.Ranges = r
+	} else if log != nil {
+		log.Warn("credential exfiltration detectors are off: set detectors.aws_ip_ranges to AWS's ip-ranges.json")
+	}
+	return sh, nil
+}
+
+// DetectorsShared is Detectors with the shared data and stateful
+// detectors of sh: the stateless ones are new on every call.
+func DetectorsShared(d config.DetectorsConfig, lookup threatintel.Lookup, sh *Shared) (*detect.Registry, error) {
 	if lookup == nil {
 		lookup = noIntel{}
 	}
 	all := builtin.All()
+	var own []netip.Prefix
+	for _, p := range d.Credentials.OwnPrefixes {
+		if pr, err := config.ParsePrefixOrAddr(p); err == nil {
+			own = append(own, pr)
+		}
+	}
+	creds, err := credexfil.New(sh.Ranges, credexfil.Options{OwnPrefixes: own, OwnAccounts: d.Credentials.OwnAccounts})
+	if err != nil && !errors.Is(err, credexfil.ErrNoRanges) {
+		return nil, err
+	}
+	all = append(all, creds...)
+	all = append(all, sh.Baseline, sh.Sequence)
 	all = append(all, external.New())
 	all = append(all, netflow.All(d.Network)...)
 	all = append(all, dnsquery.All(d.DNS)...)
@@ -205,6 +273,7 @@ type App struct {
 	slackBot    *slackbot.Bot      // the Slack app; nil when not configured
 	runbooks    *runbook.Set       // built-in runbooks and the configured directory's
 	routingPoll time.Duration      // how often the accounts file and suppression rules are checked; default 10s
+	health      *sourceHealth      // ingest counters for the dashboard
 }
 
 // Options are what New takes besides the config.
@@ -245,7 +314,11 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		}
 		o.Log.Warn("sigma rule not loaded", "err", e)
 	}
-	dets, err := Detectors(cfg.Detectors, lists)
+	shared, err := NewShared(cfg.Detectors, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	dets, err := DetectorsShared(cfg.Detectors, lists, shared)
 	if err != nil {
 		return nil, err
 	}
@@ -258,6 +331,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		if st, err = OpenStore(ctx, cfg); err != nil {
 			return nil, err
 		}
+	}
+	if err := restoreState(ctx, st, shared.stateful(), o.Log); err != nil {
+		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -288,7 +364,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	// Each reading goroutine gets its own pipeline: decoders and detectors
 	// keep state and are not shared. Detectors are built anew for each.
 	newPipe := func() *pipeline.Pipeline {
-		dets, _ := Detectors(cfg.Detectors, lists)
+		dets, _ := DetectorsShared(cfg.Detectors, lists, shared)
 		sel, _ := dets.Select(cfg.Detectors.Select, cfg.Detectors.Disabled)
 		en := detect.NewEngine(EngineDetectors(sel), o.Now)
 		states.add(en)
@@ -302,7 +378,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	}
 	o.Log.Info("picket ready", "store", cfg.Store.Driver, "detectors", len(selected), "sources", len(cfg.Sources))
 	a := &App{cfg: cfg, log: o.Log, store: st, intel: lists, pipe: newPipe(), newPipe: newPipe, registry: reg, now: o.Now,
-		dispatch: dispatch, accountsMod: accountsMod}
+		dispatch: dispatch, accountsMod: accountsMod, health: &sourceHealth{reg: reg, now: o.Now, last: map[string]healthSample{}}}
 	rcv, err := receiverFor(a)
 	if err != nil {
 		return nil, fmt.Errorf("http sources: %w", err)
@@ -336,12 +412,22 @@ func (a *App) Handler() http.Handler {
 	s := &web.Server{
 		Store:    a.store,
 		Tokens:   a.cfg.APITokens,
-		Scoped:   scopedTokens(a.cfg.HTTP.Tokens),
+		Scoped:   scopedTokens(&a.cfg.HTTP),
 		Metrics:  promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
 		Log:      a.log,
 		Now:      a.now,
 		SLA:      a.cfg.Alerts.SLA(),
 		Runbooks: a.runbooks,
+
+		Users:         consoleUsers(&a.cfg.HTTP),
+		Proxy:         proxyAuth(&a.cfg.HTTP),
+		SecureCookies: secureCookies(&a.cfg.HTTP),
+		SessionTTL:    a.cfg.HTTP.SessionTTL,
+		Accounts:      a.consoleAccounts,
+		Health:        a.health.read,
+	}
+	if k := a.cfg.SessionKey.Reveal(); k != "" {
+		s.SessionKey = []byte(k)
 	}
 	if a.receiver != nil {
 		s.Ingest = a.receiver
@@ -402,7 +488,7 @@ func (a *App) Ingest(ctx context.Context, src config.SourceConfig, obj source.Ob
 
 func (a *App) ingest(ctx context.Context, p *pipeline.Pipeline, src config.SourceConfig, obj source.Object, stored *store.Checkpoint) (pipeline.Result, error) {
 	job := pipeline.Job{Source: src.Name, Format: src.Format, Params: src.FormatOptions, Object: obj,
-		Checkpoint: src.Type != "stdin", Stored: stored}
+		Checkpoint: src.Type != "stdin", Stored: stored, StoreEvents: src.KeepsEvents()}
 	res, err := p.Process(ctx, job)
 	if err != nil || res.Unchanged {
 		return res, err
@@ -439,8 +525,9 @@ func (a *App) Run(ctx context.Context, stdin io.Reader) error {
 			go func() { errc <- a.readStdin(ctx, sc, stdin) }()
 		}
 	}
-	running++
+	running += 2
 	go func() { errc <- a.pollSources(ctx) }()
+	go func() { errc <- a.pruneEvents(ctx) }()
 	if len(a.cfg.Intel.Lists) > 0 {
 		running++
 		go func() { errc <- a.watchIntel(ctx) }()
@@ -602,19 +689,90 @@ func (a *App) poll(ctx context.Context, w *watched) error {
 }
 
 // scopedTokens converts the configured scoped tokens (validated).
-func scopedTokens(ts []config.TokenConfig) []web.ScopedToken {
+func scopedTokens(h *config.HTTPConfig) []web.ScopedToken {
 	var out []web.ScopedToken
-	for _, t := range ts {
+	for _, t := range h.Tokens {
 		sum, err := web.ParseTokenHash(t.SHA256)
 		if err != nil {
 			continue // refused by Validate
 		}
 		role, _ := web.ParseRole(t.Role)
-		st := web.ScopedToken{SHA256: sum, Principal: web.Principal{Name: t.Name, Role: role}}
-		if !slices.Contains(t.Accounts, "*") {
-			st.Accounts = append([]string{}, t.Accounts...)
-		}
+		st := web.ScopedToken{SHA256: sum, Principal: web.Principal{Name: t.Name, Role: role, Accounts: h.ResolveAccounts(t.Accounts)}}
 		out = append(out, st)
 	}
 	return out
+}
+
+// pruneEvents deletes stored events past their source's retention, at
+// start and then hourly, in steps so that ingestion is not held up.
+func (a *App) pruneEvents(ctx context.Context) error {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		if _, err := a.PruneEvents(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("pruning stored events failed", "err", err)
+		}
+		t.Reset(time.Hour)
+	}
+}
+
+// PruneEvents deletes every source's stored events past its retention
+// and returns how many went.
+func (a *App) PruneEvents(ctx context.Context) (int64, error) {
+	var total int64
+	for _, src := range a.cfg.Sources {
+		before := a.now().Add(-src.EventRetention())
+		for {
+			n, err := a.store.PruneEvents(ctx, src.Name, before, 10_000)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n < 10_000 {
+				break
+			}
+		}
+	}
+	if total > 0 {
+		a.log.Info("stored events pruned", "events", total)
+	}
+	return total, nil
+}
+
+// stateful lists the shared detectors whose state is persisted.
+func (sh *Shared) stateful() []detect.Stateful {
+	var out []detect.Stateful
+	for _, d := range []detect.Detector{sh.Baseline, sh.Sequence} {
+		if st, ok := d.(detect.Stateful); ok && d != nil {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// restoreState loads the stateful detectors' persisted state, so a
+// restart keeps what they learnt.
+func restoreState(ctx context.Context, st store.Store, dets []detect.Stateful, log *slog.Logger) error {
+	for _, d := range dets {
+		rows, err := st.LoadState(ctx, d.StateName())
+		if err != nil {
+			return fmt.Errorf("loading %s state: %w", d.StateName(), err)
+		}
+		entries := make([]detect.StateEntry, len(rows))
+		for i, r := range rows {
+			entries[i] = detect.StateEntry{Key: r.Key, Value: r.Value}
+		}
+		if err := d.RestoreState(entries); err != nil {
+			log.Warn("detector state partly restored", "detector", d.StateName(), "err", err)
+		}
+		if len(entries) > 0 {
+			log.Info("detector state restored", "detector", d.StateName(), "entries", len(entries))
+		}
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/picket-dev/picket/internal/report"
 	"github.com/picket-dev/picket/internal/source"
 	"github.com/picket-dev/picket/internal/store"
+	"github.com/picket-dev/picket/internal/web"
 )
 
 // DemoOptions configure the demo.
@@ -24,9 +25,10 @@ type DemoOptions struct {
 	Listen  string // API address; "off" ingests, prints and returns
 	Out     io.Writer
 	Log     *slog.Logger
-	// Ready, when set, is called with the API's address and token once the
-	// scenario is ingested and the server listens (for tests).
-	Ready func(addr, token string)
+	// Ready, when set, is called with the API's address, token and the
+	// console password once the scenario is ingested and the server
+	// listens (for tests).
+	Ready func(addr, token, password string)
 }
 
 // DemoSource is the source name the demo's files are checkpointed under.
@@ -61,9 +63,16 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	if err := Validate(cfg); err != nil {
 		return err
 	}
-	// The demo's API token is made here, not read from the environment.
+	// The demo's API token and console password are made here, not read
+	// from the environment.
 	token := newToken()
 	cfg.APITokens = []config.Secret{config.NewSecret(token)}
+	password := newToken()[:16]
+	hash, err := web.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	cfg.HTTP.Users = []config.UserConfig{{Name: "demo", PasswordHash: hash, Role: "admin", Accounts: []string{"*"}}}
 	a, err := New(ctx, cfg, Options{Log: o.Log})
 	if err != nil {
 		return err
@@ -79,12 +88,16 @@ func Demo(ctx context.Context, o DemoOptions) error {
 		return fmt.Errorf("demo network scenario: %w", err)
 	}
 	var sum report.Summary
+	// The CloudTrail events are kept for the console's search; the 117,000
+	// flow and DNS records are not (storing them takes longer than
+	// detecting on them: flow logs usually run with store_events off or a
+	// short retention).
 	for _, part := range []struct {
 		src  config.SourceConfig
 		objs []source.Object
 	}{
 		{config.SourceConfig{Name: DemoSource, Type: "file", Format: "cloudtrail"}, objs},
-		{config.SourceConfig{Name: DemoNetworkSource, Type: "file", Format: pipeline.FormatAuto}, netObjs},
+		{config.SourceConfig{Name: DemoNetworkSource, Type: "file", Format: pipeline.FormatAuto, StoreEvents: new(bool)}, netObjs},
 	} {
 		for _, obj := range part.objs {
 			res, err := a.Ingest(ctx, part.src, obj)
@@ -123,12 +136,13 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(w, "\nServing until interrupted (Ctrl-C):\n")
+	fmt.Fprintf(w, "  Console: %s/  (user demo, password %s)\n", base, password)
 	fmt.Fprintf(w, "  %s/healthz\n  %s/metrics\n", base, base)
 	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' '%s/api/v1/findings?severity=high'\n", token, base)
-	fmt.Fprintf(w, "The API token is new on every start. Explore the store from the CLI too:\n")
+	fmt.Fprintf(w, "The password and API token are new on every start. Explore the store from the CLI too:\n")
 	fmt.Fprintf(w, "  picket findings list --db %s\n", cfg.Store.SQLite.Path)
 	if o.Ready != nil {
-		o.Ready(ln.Addr().String(), token)
+		o.Ready(ln.Addr().String(), token, password)
 	}
 	return a.Serve(ctx, ln)
 }

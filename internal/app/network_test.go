@@ -25,6 +25,7 @@ var networkWant = []string{
 	"Trojan:EC2/DNSDataExfiltration|i-0e55a7c9d1f3b5c6d|exfil-tunnel.example|8|2",
 	"UnauthorizedAccess:EC2/TorClient|i-0c99e1a3b5d7f9a0b|185.220.101.1|8|4",
 	"Behavior:EC2/NetworkPortUnusual|i-0c99e1a3b5d7f9a0b|port 9001|5|1",
+	"AttackSequence:EC2/CompromisedInstanceGroup|i-0a11c3e5f7a9b1c2d|111122223333|9.5|4",
 }
 
 // scanNetwork scans dir with the network scenario's lists.

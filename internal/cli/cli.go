@@ -46,6 +46,7 @@ func commands() []command {
 		{"sample-findings", "-c picket.yaml [--type T]", "store one sample finding per type and send them through routing and notification", cmdSampleFindings},
 		{"rules", "list|lint|test [PATH...]", "list detectors and rules, lint Sigma rules, run rule tests", cmdRules},
 		{"bench", "[flags]", "measure scan throughput on a generated CloudTrail corpus", cmdBench},
+		{"hash-password", "", "read a console password on stdin and print its bcrypt hash for http.users[].password_hash", cmdHashPassword},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

@@ -43,7 +43,7 @@ const (
 	fileA2 = "111122223333_CloudTrail_us-east-1_20261014T1005Z_a2.json.gz"
 	fileB1 = "111122223333_CloudTrail_us-east-1_20261014T1010Z_b1.json"
 
-	demoFindings = 31
+	demoFindings = 33
 )
 
 // result is what one picket invocation did.
@@ -840,8 +840,8 @@ func demoStore(t *testing.T) string {
 	r := picket(t, "demo", "--listen", "off", "--data-dir", dir)
 	wantCode(t, r, cli.ExitOK)
 	db := filepath.Join(dir, "picket.db")
-	if !strings.Contains(r.stdout, "31 findings: 12 High, 11 Medium, 8 Low, stored in "+db) {
-		t.Fatalf("demo did not store the 31 findings:\n%s", r)
+	if !strings.Contains(r.stdout, "33 findings: 2 Critical, 12 High, 11 Medium, 8 Low, stored in "+db) {
+		t.Fatalf("demo did not store the 33 findings:\n%s", r)
 	}
 	return db
 }
@@ -903,7 +903,7 @@ func TestDemoTwice(t *testing.T) {
 		t.Errorf("want %d rows, got %d", demoFindings, len(rows))
 	}
 	for _, out := range []string{first.stdout, second.stdout} {
-		if !strings.Contains(out, "31 findings: 12 High, 11 Medium, 8 Low, stored in "+db) {
+		if !strings.Contains(out, "33 findings: 2 Critical, 12 High, 11 Medium, 8 Low, stored in "+db) {
 			t.Errorf("count line missing:\n%s", out)
 		}
 	}
@@ -968,8 +968,8 @@ func TestDemoServes(t *testing.T) {
 	if err := json.Unmarshal(body, &list); code != http.StatusOK || err != nil {
 		t.Fatalf("API: status %d, %v: %s", code, err, body)
 	}
-	if list.Total != 12 || len(list.Findings) != 12 {
-		t.Errorf("API lists %d of %d high findings, want 12", len(list.Findings), list.Total)
+	if list.Total != 14 || len(list.Findings) != 14 {
+		t.Errorf("API lists %d of %d high or critical findings, want 14", len(list.Findings), list.Total)
 	}
 	cancel()
 	select {
@@ -992,7 +992,7 @@ func TestFindingsList(t *testing.T) {
 	if len(rows) != demoFindings {
 		t.Errorf("want %d rows, got %d:\n%s", demoFindings, len(rows), r.stdout)
 	}
-	if !strings.Contains(r.stderr, "31 of 31 matching findings shown.") {
+	if !strings.Contains(r.stderr, "33 of 33 matching findings shown.") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 
@@ -1016,7 +1016,7 @@ func TestFindingsList(t *testing.T) {
 			t.Errorf("bad finding %+v", f)
 		}
 	}
-	if want := map[string]int{"high": 12, "medium": 11, "low": 8}; !mapsEqual(bands, want) {
+	if want := map[string]int{"critical": 2, "high": 12, "medium": 11, "low": 8}; !mapsEqual(bands, want) {
 		t.Errorf("severity bands = %v, want %v", bands, want)
 	}
 	// Table rows and JSON list the same findings.
@@ -1044,7 +1044,7 @@ func TestFindingsList(t *testing.T) {
 		for _, tc := range []struct {
 			sev  string
 			want int
-		}{{"high", 12}, {"HIGH", 12}, {"medium", 23}, {"low", 31}, {"critical", 0}, {"7.5", 12}, {"3", 23}} {
+		}{{"high", 14}, {"HIGH", 14}, {"medium", 25}, {"low", 33}, {"critical", 2}, {"7.5", 14}, {"3", 25}} {
 			got := listJSON(t, db, "--severity", tc.sev)
 			if len(got) != tc.want {
 				t.Errorf("--severity %s: %d findings, want %d", tc.sev, len(got), tc.want)
@@ -1103,7 +1103,7 @@ func TestFindingsList(t *testing.T) {
 		}
 		r := picket(t, "findings", "list", "--db", db, "--limit", "3")
 		wantCode(t, r, cli.ExitOK)
-		if !strings.Contains(r.stderr, "3 of 31 matching findings shown.") {
+		if !strings.Contains(r.stderr, "3 of 33 matching findings shown.") {
 			t.Errorf("stderr:\n%s", r.stderr)
 		}
 	})
@@ -1158,8 +1158,8 @@ func TestFindingsStoreFromConfig(t *testing.T) {
 		db, filepath.Join(dir, "gone")))
 	r := picket(t, "findings", "list", "-c", cfg, "--format", "json", "--severity", "high")
 	wantCode(t, r, cli.ExitOK)
-	if got := decodeDoc(t, r.stdout).Findings; len(got) != 12 {
-		t.Errorf("want 12 high findings through -c, got %d", len(got))
+	if got := decodeDoc(t, r.stdout).Findings; len(got) != 14 {
+		t.Errorf("want 14 high or critical findings through -c, got %d", len(got))
 	}
 
 	// A broken store section is reported with its line.

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -15,6 +18,7 @@ import (
 	"github.com/picket-dev/picket/internal/intel"
 	"github.com/picket-dev/picket/internal/report"
 	"github.com/picket-dev/picket/internal/source"
+	"github.com/picket-dev/picket/internal/web"
 )
 
 func cmdRun(ctx context.Context, env Env, args []string) int {
@@ -241,4 +245,27 @@ func cmdBench(ctx context.Context, env Env, args []string) int {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// cmdHashPassword hashes a password read from stdin (one line), so it
+// never appears in a process list or shell history.
+func cmdHashPassword(_ context.Context, env Env, args []string) int {
+	fs := newFlags(env, "hash-password", "< password")
+	if _, err := parse(fs, args); err != nil {
+		return flagErr(err)
+	}
+	line, err := bufio.NewReader(io.LimitReader(env.Stdin, 1024)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fail(env, "reading the password: %v", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if len(pw) < 12 {
+		return fail(env, "the password must have at least 12 characters")
+	}
+	h, err := web.HashPassword(pw)
+	if err != nil {
+		return fail(env, "%v", err)
+	}
+	fmt.Fprintln(env.Stdout, h)
+	return ExitOK
 }

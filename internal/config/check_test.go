@@ -242,8 +242,8 @@ func TestKnownKeys(t *testing.T) {
 		typ  any
 		want []string
 	}{
-		{HTTPConfig{}, []string{"listen", "api_token_env", "tokens"}},
-		{SourceConfig{}, []string{"name", "type", "path", "format", "include", "poll_interval", "settle", "format_options", "http"}},
+		{HTTPConfig{}, []string{"listen", "api_token_env", "tokens", "users", "proxy_auth", "account_tags", "session_key_env", "secure_cookies", "session_ttl"}},
+		{SourceConfig{}, []string{"name", "type", "path", "format", "include", "poll_interval", "settle", "format_options", "http", "store_events", "retention"}},
 		{Config{}, []string{"data_dir", "log", "store", "http", "pipeline", "detectors", "routing", "alerts", "intel", "sources"}},
 		{Odd{}, []string{"named", "untagged", "flagged", "a", "b", "ptr", "dur", "othertags"}},
 	}

@@ -22,9 +22,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/picket-dev/picket/internal/alert"
-	"github.com/picket-dev/picket/internal/finding"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,8 +34,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/picket-dev/picket/internal/alert"
 	"github.com/picket-dev/picket/internal/detect/dnsquery"
 	"github.com/picket-dev/picket/internal/detect/netflow"
+	"github.com/picket-dev/picket/internal/finding"
 	"github.com/picket-dev/picket/internal/intel"
 	"github.com/picket-dev/picket/internal/route"
 	"github.com/picket-dev/picket/internal/runbook"
@@ -63,6 +64,7 @@ type Config struct {
 	// Resolved secrets, filled by Load from the environment.
 	PostgresDSN Secret   `yaml:"-"`
 	APITokens   []Secret `yaml:"-"`
+	SessionKey  Secret   `yaml:"-"` // http.session_key_env's value
 
 	lines map[string]int // field path → line, for problems
 	path  string
@@ -105,6 +107,38 @@ type HTTPConfig struct {
 	// Tokens are API tokens with a role and an account scope, given by
 	// their SHA-256 (echo -n TOKEN | sha256sum): the file never holds them.
 	Tokens []TokenConfig `yaml:"tokens"`
+	// Users log in to the console with a password (bcrypt hash, from
+	// `picket hash-password`), or through ProxyAuth.
+	Users []UserConfig `yaml:"users"`
+	// ProxyAuth trusts an identity header set by an authenticating
+	// reverse proxy (oauth2-proxy), from the listed addresses only.
+	ProxyAuth *ProxyAuthConfig `yaml:"proxy_auth"`
+	// AccountTags name groups of accounts; a user's or token's accounts
+	// may list "tag:NAME".
+	AccountTags map[string][]string `yaml:"account_tags"`
+	// SessionKeyEnv names an environment variable with the key that signs
+	// console session cookies (32+ characters). Unset: a random key per
+	// process (sessions end at a restart).
+	SessionKeyEnv string `yaml:"session_key_env"`
+	// SecureCookies marks session cookies Secure (HTTPS only). Default:
+	// on, except when listening on a loopback address.
+	SecureCookies *bool `yaml:"secure_cookies"`
+	// SessionTTL is how long a console session lasts (default 12h).
+	SessionTTL time.Duration `yaml:"session_ttl"`
+}
+
+// UserConfig is a console user.
+type UserConfig struct {
+	Name         string   `yaml:"name"`
+	PasswordHash string   `yaml:"password_hash"` // bcrypt; empty: only through proxy_auth
+	Role         string   `yaml:"role"`          // viewer, responder or admin
+	Accounts     []string `yaml:"accounts"`      // account IDs, "tag:NAME", or ["*"]
+}
+
+// ProxyAuthConfig is the authenticating reverse proxy's identity header.
+type ProxyAuthConfig struct {
+	Header         string   `yaml:"header"`          // e.g. X-Forwarded-Email
+	TrustedProxies []string `yaml:"trusted_proxies"` // CIDRs or addresses the header is accepted from
 }
 
 // TokenConfig is a scoped API token.
@@ -112,7 +146,27 @@ type TokenConfig struct {
 	Name     string   `yaml:"name"`
 	SHA256   string   `yaml:"sha256"`
 	Role     string   `yaml:"role"`     // viewer, responder or admin
-	Accounts []string `yaml:"accounts"` // account IDs it may see; empty: none (use ["*"] for all)
+	Accounts []string `yaml:"accounts"` // account IDs (or "tag:NAME") it may see; empty: none (use ["*"] for all)
+}
+
+// ResolveAccounts expands an accounts list: nil for all ("*"), account
+// tags replaced by their accounts.
+func (h *HTTPConfig) ResolveAccounts(list []string) []string {
+	var out []string
+	for _, a := range list {
+		if a == "*" {
+			return nil
+		}
+		if tag, ok := strings.CutPrefix(a, "tag:"); ok {
+			out = append(out, h.AccountTags[tag]...)
+			continue
+		}
+		out = append(out, a)
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
 }
 
 // PipelineConfig tunes ingestion.
@@ -133,6 +187,37 @@ type DetectorsConfig struct {
 	DNS dnsquery.Config `yaml:"dns"`
 	// Sigma loads Sigma rules (package detect/sigma).
 	Sigma SigmaConfig `yaml:"sigma"`
+	// AWSIPRanges is AWS's published ip-ranges.json (download it from
+	// https://ip-ranges.amazonaws.com/ip-ranges.json): the credential
+	// exfiltration detectors need it to tell AWS addresses from others.
+	AWSIPRanges string `yaml:"aws_ip_ranges"`
+	// Credentials tunes the credential exfiltration detectors.
+	Credentials CredentialsConfig `yaml:"credentials"`
+	// Baseline tunes the behaviour baselines (package detect/baseline).
+	Baseline BaselineConfig `yaml:"baseline"`
+}
+
+// BaselineConfig tunes the per-principal behaviour baselines. Zero
+// values take the detector's defaults (docs/behaviour-baselines.md).
+type BaselineConfig struct {
+	LearningWindow time.Duration `yaml:"learning_window"` // default 168h
+	MinEvents      int           `yaml:"min_events"`      // default 20
+	MinDays        int           `yaml:"min_days"`        // default 3
+	MaxPrincipals  int           `yaml:"max_principals"`  // default 100000
+	VolumeFloor    int           `yaml:"volume_floor"`    // default 50 calls an hour
+	// ASNFile is an iptoasn.com ip2asn-v4.tsv table: networks are then
+	// profiled by autonomous system instead of /24.
+	ASNFile string `yaml:"asn_file"`
+}
+
+// CredentialsConfig names the organisation's own egress.
+type CredentialsConfig struct {
+	// OwnPrefixes are NAT gateway Elastic IPs, proxies, VPN and office
+	// egress (CIDRs): instance credentials used from them are never
+	// reported.
+	OwnPrefixes []string `yaml:"own_prefixes"`
+	// OwnAccounts own shared VPC endpoints (12-digit IDs).
+	OwnAccounts []string `yaml:"own_accounts"`
 }
 
 // AlertsConfig tunes the alert workflow.
@@ -218,6 +303,24 @@ type SourceConfig struct {
 	// HTTP is for type http: records pushed to POST /v1/ingest/<name>
 	// (EventBridge API destinations, Firehose HTTP endpoint delivery).
 	HTTP *HTTPSourceConfig `yaml:"http"`
+	// StoreEvents keeps the source's raw events for investigation search
+	// (default on); Retention is how long (default 720h, 30 days).
+	StoreEvents *bool         `yaml:"store_events"`
+	Retention   time.Duration `yaml:"retention"`
+}
+
+// DefaultRetention is how long stored events are kept by default.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// KeepsEvents reports whether the source's events are stored.
+func (s *SourceConfig) KeepsEvents() bool { return s.StoreEvents == nil || *s.StoreEvents }
+
+// EventRetention is how long the source's events are kept.
+func (s *SourceConfig) EventRetention() time.Duration {
+	if s.Retention > 0 {
+		return s.Retention
+	}
+	return DefaultRetention
 }
 
 // HTTPSourceConfig authenticates and limits an http source. Secrets are
@@ -297,6 +400,8 @@ func (c *Config) resolvePaths(dir string) {
 	for i := range c.Detectors.Sigma.Rules {
 		abs(&c.Detectors.Sigma.Rules[i])
 	}
+	abs(&c.Detectors.AWSIPRanges)
+	abs(&c.Detectors.Baseline.ASNFile)
 	abs(&c.Routing.AccountsFile)
 	abs(&c.Alerts.Runbooks)
 	for i := range c.Routing.Policies {
@@ -567,13 +672,60 @@ func (c *Config) Validate(ck Checks) error {
 		default:
 			add(f("role"), "unknown role %q (viewer, responder, admin)", tk.Role)
 		}
-		if len(tk.Accounts) == 0 {
-			add(f("accounts"), "required: account IDs, or [\"*\"] for all")
+		checkAccounts(c, f("accounts"), tk.Accounts, add)
+	}
+	seenUser := map[string]bool{}
+	for i, u := range c.HTTP.Users {
+		f := func(k string) string { return fmt.Sprintf("http.users[%d].%s", i, k) }
+		if u.Name == "" {
+			add(f("name"), "required")
+		} else if seenUser[u.Name] {
+			add(f("name"), "duplicate user %q", u.Name)
 		}
-		for _, a := range tk.Accounts {
-			if a != "*" && (len(a) != 12 || strings.Trim(a, "0123456789") != "") {
-				add(f("accounts"), "%q is not a 12-digit account ID", a)
+		seenUser[u.Name] = true
+		switch u.Role {
+		case "viewer", "responder", "admin":
+		default:
+			add(f("role"), "unknown role %q (viewer, responder, admin)", u.Role)
+		}
+		if u.PasswordHash == "" && c.HTTP.ProxyAuth == nil {
+			add(f("password_hash"), "required (picket hash-password) unless http.proxy_auth is set")
+		}
+		if h := u.PasswordHash; h != "" && !(strings.HasPrefix(h, "$2a$") || strings.HasPrefix(h, "$2b$") || strings.HasPrefix(h, "$2y$")) {
+			add(f("password_hash"), "not a bcrypt hash (picket hash-password prints one)")
+		}
+		checkAccounts(c, f("accounts"), u.Accounts, add)
+	}
+	if pa := c.HTTP.ProxyAuth; pa != nil {
+		if pa.Header == "" {
+			add("http.proxy_auth.header", "required: the identity header the proxy sets (e.g. X-Forwarded-Email)")
+		}
+		if len(pa.TrustedProxies) == 0 {
+			add("http.proxy_auth.trusted_proxies", "required: the proxy's addresses (CIDRs); the header is ignored from anywhere else")
+		}
+		for _, p := range pa.TrustedProxies {
+			if _, err := parsePrefixOrAddr(p); err != nil {
+				add("http.proxy_auth.trusted_proxies", "%q: %v", p, err)
 			}
+		}
+	}
+	for tag, accts := range c.HTTP.AccountTags {
+		for _, a := range accts {
+			if !isAccountID(a) {
+				add("http.account_tags."+tag, "%q is not a 12-digit account ID", a)
+			}
+		}
+	}
+	if c.HTTP.SessionKeyEnv != "" {
+		if v, ok := ck.Env(c.HTTP.SessionKeyEnv); !ok || len(v) < 32 {
+			add("http.session_key_env", "environment variable %s must hold at least 32 characters", c.HTTP.SessionKeyEnv)
+		} else {
+			c.SessionKey = NewSecret(v)
+		}
+	}
+	for i, src := range c.Sources {
+		if src.Retention < 0 {
+			add(fmt.Sprintf("sources[%d].retention", i), "must not be negative")
 		}
 	}
 	for _, err := range c.Routing.Validate(ck.Env) {
@@ -582,6 +734,29 @@ func (c *Config) Validate(ck Checks) error {
 	if c.Alerts.Runbooks != "" {
 		if _, err := runbook.Load(c.Alerts.Runbooks); err != nil {
 			add("alerts.runbooks", "%v", err)
+		}
+	}
+	if p := c.Detectors.AWSIPRanges; p != "" {
+		if _, err := os.Stat(p); err != nil {
+			add("detectors.aws_ip_ranges", "%v (download https://ip-ranges.amazonaws.com/ip-ranges.json)", err)
+		}
+	}
+	if p := c.Detectors.Baseline.ASNFile; p != "" {
+		if _, err := os.Stat(p); err != nil {
+			add("detectors.baseline.asn_file", "%v", err)
+		}
+	}
+	if b := c.Detectors.Baseline; b.LearningWindow < 0 || b.MinEvents < 0 || b.MinDays < 0 || b.MaxPrincipals < 0 || b.VolumeFloor < 0 {
+		add("detectors.baseline", "values must not be negative")
+	}
+	for i, p := range c.Detectors.Credentials.OwnPrefixes {
+		if _, err := parsePrefixOrAddr(p); err != nil {
+			add(fmt.Sprintf("detectors.credentials.own_prefixes[%d]", i), "%q: %v", p, err)
+		}
+	}
+	for i, a := range c.Detectors.Credentials.OwnAccounts {
+		if !isAccountID(a) {
+			add(fmt.Sprintf("detectors.credentials.own_accounts[%d]", i), "%q is not a 12-digit account ID", a)
 		}
 	}
 	for i, p := range c.Detectors.Sigma.Rules {
@@ -742,3 +917,38 @@ func nilIfEmpty(ps Problems) error {
 	}
 	return ps
 }
+
+func isAccountID(a string) bool { return len(a) == 12 && strings.Trim(a, "0123456789") == "" }
+
+// checkAccounts validates an accounts list of a token or user.
+func checkAccounts(c *Config, field string, accts []string, add func(field, format string, args ...any)) {
+	if len(accts) == 0 {
+		add(field, "required: account IDs, tag:NAME, or [\"*\"] for all")
+	}
+	for _, a := range accts {
+		if tag, ok := strings.CutPrefix(a, "tag:"); ok {
+			if _, known := c.HTTP.AccountTags[tag]; !known {
+				add(field, "unknown account tag %q (define it in http.account_tags)", tag)
+			}
+			continue
+		}
+		if a != "*" && !isAccountID(a) {
+			add(field, "%q is not a 12-digit account ID", a)
+		}
+	}
+}
+
+// parsePrefixOrAddr reads a CIDR or a single address.
+func parsePrefixOrAddr(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("not a CIDR or an IP address")
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ParsePrefixOrAddr reads a CIDR or a single address (as a /32 or /128).
+func ParsePrefixOrAddr(s string) (netip.Prefix, error) { return parsePrefixOrAddr(s) }

@@ -41,12 +41,48 @@ type Detector interface {
 	Detect(ctx context.Context, e *event.Event, out []finding.Finding) []finding.Finding
 }
 
+// Correlator is a detector that also sees every finding the engine's
+// detectors raise (attack sequences are built from findings, not events).
+// Correlate is called once per event that raised findings, with those
+// findings sealed (IDs set); it appends the findings it raises to out.
+// raised must not be kept: copy what is needed.
+type Correlator interface {
+	Detector
+	Correlate(ctx context.Context, e *event.Event, raised []finding.Finding, out []finding.Finding) []finding.Finding
+}
+
+// StateEntry is one persisted piece of a stateful detector's state (one
+// principal's baseline, say). Value is the detector's own encoding.
+type StateEntry struct {
+	Key   string
+	Value []byte
+}
+
+// Stateful is a detector whose state must survive a restart (behaviour
+// baselines). The pipeline stores the entries changed since the last
+// commit in the same transaction as the commit's findings and
+// checkpoints; the app restores them at start-up before any Detect.
+// A Stateful detector may be shared by several pipelines, so its methods
+// must be safe for concurrent use.
+type Stateful interface {
+	Detector
+	// StateName names the state in the store; stable across versions.
+	StateName() string
+	// RestoreState loads stored entries (called before any Detect).
+	RestoreState(entries []StateEntry) error
+	// DirtyState appends the entries changed since the last call and
+	// marks them clean.
+	DirtyState(out []StateEntry) []StateEntry
+}
+
 // Engine dispatches events to detectors.
 type Engine struct {
-	byAction map[event.Kind]map[string][]Detector
-	every    map[event.Kind][]Detector
-	dets     []Detector
-	now      func() time.Time
+	byAction    map[event.Kind]map[string][]Detector
+	every       map[event.Kind][]Detector
+	dets        []Detector
+	correlators []Correlator
+	stateful    []Stateful
+	now         func() time.Time
 }
 
 // NewEngine indexes the detectors. now stamps createdAt/updatedAt (nil means time.Now).
@@ -56,6 +92,12 @@ func NewEngine(dets []Detector, now func() time.Time) *Engine {
 	}
 	en := &Engine{byAction: map[event.Kind]map[string][]Detector{}, every: map[event.Kind][]Detector{}, dets: dets, now: now}
 	for _, d := range dets {
+		if c, ok := d.(Correlator); ok {
+			en.correlators = append(en.correlators, c)
+		}
+		if st, ok := d.(Stateful); ok {
+			en.stateful = append(en.stateful, st)
+		}
 		in := d.Info()
 		for _, k := range in.Kinds {
 			if len(in.Actions) == 0 {
@@ -78,6 +120,9 @@ func NewEngine(dets []Detector, now func() time.Time) *Engine {
 // Detectors returns the engine's detectors.
 func (en *Engine) Detectors() []Detector { return en.dets }
 
+// Stateful returns the engine's detectors whose state is persisted.
+func (en *Engine) Stateful() []Stateful { return en.stateful }
+
 // Detect runs every interested detector on e, appending findings to out. New
 // findings are sealed (ID, ARN) and stamped with the engine's clock.
 func (en *Engine) Detect(ctx context.Context, e *event.Event, out []finding.Finding) []finding.Finding {
@@ -92,21 +137,41 @@ func (en *Engine) Detect(ctx context.Context, e *event.Event, out []finding.Find
 			}
 		}
 	}
-	if len(out) > n {
-		now := en.now().UTC()
-		for i := n; i < len(out); i++ {
-			f := &out[i]
-			// Another producer's finding keeps its own times.
-			if f.CreatedAt.IsZero() {
-				f.CreatedAt = now
-			}
-			if f.UpdatedAt.IsZero() {
-				f.UpdatedAt = now
-			}
-			f.Seal()
-		}
+	if len(out) == n {
+		return out
+	}
+	en.seal(out[n:])
+	if len(en.correlators) == 0 {
+		return out
+	}
+	// Correlators see the findings of this event (their own included, so
+	// a sequence may join another); each appends after what is there.
+	m := len(out)
+	for _, c := range en.correlators {
+		k := len(out)
+		out = c.Correlate(ctx, e, out[n:m:m], out)
+		en.seal(out[k:])
 	}
 	return out
+}
+
+// seal stamps and seals new findings. Another producer's finding keeps
+// its own times.
+func (en *Engine) seal(fs []finding.Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	now := en.now().UTC()
+	for i := range fs {
+		f := &fs[i]
+		if f.CreatedAt.IsZero() {
+			f.CreatedAt = now
+		}
+		if f.UpdatedAt.IsZero() {
+			f.UpdatedAt = now
+		}
+		f.Seal()
+	}
 }
 
 // Registry is the explicit table of available detectors.

@@ -261,9 +261,18 @@ func (f *Finding) Merge(o *Finding) {
 	if o.Service.EventFirstSeen.Before(f.Service.EventFirstSeen) || f.Service.EventFirstSeen.IsZero() {
 		f.Service.EventFirstSeen = o.Service.EventFirstSeen
 	}
+	// An attack sequence is re-raised with every signal it gains: its
+	// latest list of signals is the truth, whatever their times.
+	if _, seq := o.Service.AdditionalInfo["sequence"]; seq {
+		f.Service.AdditionalInfo = o.Service.AdditionalInfo
+		f.Title, f.Description = cmpOr(o.Title, f.Title), cmpOr(o.Description, f.Description)
+	}
 	if o.Service.EventLastSeen.After(f.Service.EventLastSeen) {
 		f.Service.EventLastSeen = o.Service.EventLastSeen
 		f.Service.Action = o.Service.Action
+		if len(o.Service.AdditionalInfo) > 0 {
+			f.Service.AdditionalInfo = o.Service.AdditionalInfo
+		}
 		f.Resource = o.Resource
 		if o.Title != "" {
 			f.Title = o.Title
@@ -296,4 +305,11 @@ type Evidence struct {
 	Index     int64     `json:"index"`
 	Offset    int64     `json:"offset"`
 	Raw       []byte    `json:"-"` // the record as read
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

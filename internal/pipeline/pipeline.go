@@ -96,6 +96,9 @@ type Job struct {
 	// has none): where to resume, and what the first commit expects to
 	// find, so that two processes reading one file cannot both count it.
 	Stored *store.Checkpoint
+	// StoreEvents keeps every event for investigation, committed with
+	// the findings it raised.
+	StoreEvents bool
 }
 
 // Result says what one Process call did.
@@ -298,6 +301,7 @@ type run struct {
 	idx   map[string]int // finding ID → index in batch.Findings
 	evid  map[string]int // evidence rows in this batch per finding
 	out   []finding.Finding
+	state []detect.StateEntry
 
 	start                int64  // first record read
 	next                 int64  // next record index: the checkpoint position after the records handled
@@ -319,6 +323,9 @@ func (r *run) Event(e *event.Event) error {
 	r.out = r.p.engine.Detect(r.ctx, e, r.out[:0])
 	for i := range r.out {
 		r.add(&r.out[i], e)
+	}
+	if r.job.StoreEvents {
+		r.batch.Events = append(r.batch.Events, StoredEvent(e))
 	}
 	if e.Time.After(r.lastEvent) {
 		r.lastEvent = e.Time
@@ -424,6 +431,17 @@ func (r *run) commit(ctx context.Context, position int64, done bool) error {
 		})
 		cp = &b.Checkpoints[0]
 	}
+	// Stateful detectors' changes go with the checkpoint they were learnt
+	// up to. Entries of a failed commit are lost until they change again:
+	// a baseline is approximate, and the records are read again anyway.
+	b.State = b.State[:0]
+	for _, st := range r.p.engine.Stateful() {
+		name := st.StateName()
+		r.state = st.DirtyState(r.state[:0])
+		for _, e := range r.state {
+			b.State = append(b.State, store.StateEntry{Detector: name, Key: e.Key, Value: e.Value, UpdatedAt: now})
+		}
+	}
 	if b.Empty() {
 		return nil
 	}
@@ -441,6 +459,8 @@ func (r *run) commit(ctx context.Context, position int64, done bool) error {
 		r.expect = &stored.Position
 	}
 	b.Findings, b.Evidence, b.Quarantine, b.Reread = b.Findings[:0], b.Evidence[:0], b.Quarantine[:0], b.Reread[:0]
+	clear(b.Events) // drop the raw copies
+	b.Events, b.State = b.Events[:0], b.State[:0]
 	clear(r.idx)
 	clear(r.evid)
 	r.pending, r.pendEvents, r.pendQuar = 0, 0, 0

@@ -37,9 +37,15 @@ type Store interface {
 
 	// GetFinding returns one finding, or ErrNotFound.
 	GetFinding(ctx context.Context, id string) (*finding.Finding, error)
-	// ListFindings returns the findings matching q, most recently updated
-	// first, and the total number matching q (ignoring Limit/Offset).
+	// ListFindings returns the findings matching q, in q.Sort's order (most
+	// recently updated first by default), and the total number matching q
+	// (ignoring Limit/Offset). An unknown q.Sort or q.AlertStates value is
+	// an error.
 	ListFindings(ctx context.Context, q FindingQuery) ([]finding.Finding, int, error)
+	// FindingFacets summarizes the findings matching q (Limit, Offset and
+	// Sort ignored): counts by severity label, the top types and accounts,
+	// and the total.
+	FindingFacets(ctx context.Context, q FindingQuery) (Facets, error)
 	// Evidence returns the stored raw events of a finding, oldest first.
 	Evidence(ctx context.Context, findingID string) ([]finding.Evidence, error)
 	// SetArchived archives or unarchives findings and returns how many
@@ -55,6 +61,12 @@ type Store interface {
 	Quarantine(ctx context.Context, q QuarantineQuery) ([]Quarantined, error)
 	// QuarantineCount counts quarantined records, optionally for one source.
 	QuarantineCount(ctx context.Context, source string) (int64, error)
+
+	// Events is the investigation side: stored raw events.
+	Events
+	// LoadState returns the persisted state entries of a stateful
+	// detector (Batch.State writes them).
+	LoadState(ctx context.Context, detector string) ([]StateEntry, error)
 
 	// Router is the routing and notification side (outbox, suppression).
 	Router
@@ -77,6 +89,12 @@ type Batch struct {
 	Evidence    []finding.Evidence
 	Quarantine  []Quarantined
 	Checkpoints []Checkpoint
+	// Events are raw events kept for investigation (sources with
+	// store_events on).
+	Events []StoredEvent
+	// State are stateful detectors' changed entries, upserted; an entry
+	// with an empty Value is deleted.
+	State []StateEntry
 	// Reread names objects read again from a record on (a file completed
 	// after it was first read while being written): their quarantined
 	// records from that index on are removed, as those records are decoded
@@ -91,7 +109,8 @@ const DefaultEvidenceLimit = 10
 
 // Empty reports whether the batch stores nothing.
 func (b *Batch) Empty() bool {
-	return len(b.Findings) == 0 && len(b.Evidence) == 0 && len(b.Quarantine) == 0 && len(b.Checkpoints) == 0 && len(b.Reread) == 0
+	return len(b.Findings) == 0 && len(b.Evidence) == 0 && len(b.Quarantine) == 0 && len(b.Checkpoints) == 0 &&
+		len(b.Reread) == 0 && len(b.Events) == 0 && len(b.State) == 0
 }
 
 // Reread says that records of Path in Source from index From on are being
@@ -142,20 +161,81 @@ type Quarantined struct {
 // MaxSample is how many bytes of a bad record are kept.
 const MaxSample = 1024
 
-// FindingQuery filters findings. Zero values mean "any".
+// FindingQuery filters findings. Zero values mean "any"; filters combine
+// with AND.
 type FindingQuery struct {
 	Accounts    []string // restrict to these accounts (caller scope)
 	Types       []string
 	Regions     []string
-	MinSeverity float64
+	MinSeverity float64 // severity at or above
+	MaxSeverity float64 // when > 0, severity below (High: MinSeverity 7, MaxSeverity 9)
 	Archived    *bool
 	Since       time.Time // updatedAt at or after
-	Limit       int       // 0 means 100
-	Offset      int
+	Until       time.Time // updatedAt before
+	// Text is a case-insensitive substring of the type, title, actor key,
+	// resource key or ID (% and _ match themselves). Case folding is
+	// Unicode on PostgreSQL and ASCII-only on SQLite.
+	Text string
+	// AlertStates keeps findings with an alert (alerts.finding_id) in one
+	// of these states (new, notified, acknowledged, resolved, archived);
+	// AlertNone keeps findings without an alert.
+	AlertStates []string
+	// Sort is the order: "" or SortUpdated, SortSeverity, SortCount,
+	// SortFirstSeen, SortLastSeen. Ties are broken by ID, so pages are
+	// stable.
+	Sort string
+	// FacetTop is how many types and accounts FindingFacets lists (0:
+	// FacetsTop).
+	FacetTop int
+	Limit    int // 0 means 100
+	Offset   int
+}
+
+// FindingQuery.Sort values, each descending.
+const (
+	SortUpdated   = "updated"    // updatedAt (the default)
+	SortSeverity  = "severity"   // severity, then updatedAt
+	SortCount     = "count"      // occurrence count
+	SortFirstSeen = "first_seen" // service.eventFirstSeen
+	SortLastSeen  = "last_seen"  // service.eventLastSeen
+)
+
+// FindingSorts lists the FindingQuery.Sort values ("" means SortUpdated).
+var FindingSorts = []string{SortUpdated, SortSeverity, SortCount, SortFirstSeen, SortLastSeen}
+
+// AlertNone in FindingQuery.AlertStates selects findings without an alert.
+const AlertNone = "none"
+
+// FacetsTop is how many types and accounts Facets lists.
+const FacetsTop = 10
+
+// Facets summarizes the findings matching a query.
+type Facets struct {
+	// Severity counts by label: Low [1, 4), Medium [4, 7), High [7, 9),
+	// Critical [9, 10]; every label is present. Severities below 1 count
+	// as Low, as finding.LabelOf has it.
+	Severity map[string]int `json:"severity"`
+	Types    []KeyCount     `json:"types"`    // the FacetsTop most frequent, count desc then key asc
+	Accounts []KeyCount     `json:"accounts"` // likewise
+	Total    int            `json:"total"`
+}
+
+// KeyCount is one facet value and how many findings have it.
+type KeyCount struct {
+	Key   string `json:"key"`
+	Count int    `json:"count"`
 }
 
 // QuarantineQuery filters quarantined records.
 type QuarantineQuery struct {
 	Source string
 	Limit  int // 0 means 100
+}
+
+// StateEntry is one persisted entry of a stateful detector.
+type StateEntry struct {
+	Detector  string
+	Key       string
+	Value     []byte
+	UpdatedAt time.Time
 }

@@ -53,11 +53,36 @@ type Server struct {
 	// Slack serves the Slack app's interactivity and commands under
 	// /slack/ (it verifies Slack's signatures itself); nil: not served.
 	Slack http.Handler
+
+	// Console users (password or proxy logins), the proxy header, the
+	// session cookie's signing key (nil: random per process) and options.
+	Users         []User
+	Proxy         *ProxyAuth
+	SessionKey    []byte
+	SecureCookies bool
+	SessionTTL    time.Duration
+	// Accounts describes the routing table for the accounts page (nil:
+	// the page lists only accounts with findings).
+	Accounts func() []AccountInfo
+	// Health reports ingestion per source for the dashboard (nil: none).
+	Health func() []SourceHealth
+
+	pages    pages
+	sessions *sessions
+	users    map[string]*User
 }
 
 // Handler returns the server's routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	s.sessions = newSessions(s.SessionKey, s.SessionTTL, s.SecureCookies)
+	s.users = make(map[string]*User, len(s.Users))
+	for i := range s.Users {
+		s.users[s.Users[i].Name] = &s.Users[i]
+	}
+	if err := s.consoleRoutes(mux); err != nil {
+		panic(fmt.Sprintf("console templates: %v", err)) // embedded: a build error
+	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)
@@ -79,6 +104,11 @@ func (s *Server) Handler() http.Handler {
 	api.Handle("GET /api/v1/notifications", s.h(s.listNotifications))
 	api.Handle("GET /api/v1/suppressions", s.h(s.listSuppressions))
 	api.Handle("GET /api/v1/runbooks/{type...}", s.h(s.getRunbook))
+	api.Handle("GET /api/v1/events", s.h(s.apiSearch))
+	api.HandleFunc("GET /api/v1/events/export", s.apiExport)
+	api.Handle("GET /api/v1/findings/facets", s.h(s.findingFacets))
+	api.Handle("POST /api/v1/suppressions", s.h(s.apiAddSuppression))
+	api.Handle("DELETE /api/v1/suppressions/{id}", s.h(s.apiRemoveSuppression))
 	api.Handle("GET /api/v1/alerts", s.h(s.listAlerts))
 	api.Handle("GET /api/v1/alerts/stats", s.h(s.alertStats))
 	api.Handle("GET /api/v1/alerts/{id}", s.h(s.getAlert))
@@ -98,6 +128,11 @@ func secureHeaders(h http.Handler) http.Handler {
 		hd.Set("Cache-Control", "no-store")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if r.TLS != nil {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		hd.Set("Referrer-Policy", "no-referrer")
 		h.ServeHTTP(w, r)
 	})
@@ -225,8 +260,9 @@ type FindingList struct {
 
 // ParseFindingQuery reads the finding filters from URL parameters:
 // account, type, region (repeatable or comma-separated), severity (a label
-// or a number: the minimum), archived (true/false), since (RFC 3339),
-// limit (1–1000) and offset.
+// or a number: the minimum), band (one label exactly), archived
+// (true/false), since and until (RFC 3339, updatedAt), q (free text),
+// alert (alert states, or none), sort, limit (1–1000) and offset.
 func ParseFindingQuery(get func(string) []string) (store.FindingQuery, error) {
 	var q store.FindingQuery
 	list := func(k string) []string {
@@ -255,6 +291,39 @@ func ParseFindingQuery(get func(string) []string) (store.FindingQuery, error) {
 		} else {
 			return q, badRequest("severity: want low, medium, high, critical or a number 0-10, got %q", v)
 		}
+	}
+	if v := one("band"); v != "" { // one severity label exactly
+		l, err := finding.ParseLabel(v)
+		if err != nil {
+			return q, badRequest("band: want low, medium, high or critical, got %q", v)
+		}
+		q.MinSeverity, q.MaxSeverity = l.Min(), l.Min()+bandWidth(l)
+	}
+	if v := one("until"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return q, badRequest("until: want an RFC 3339 time, got %q", v)
+		}
+		q.Until = t
+	}
+	if v := one("q"); len(v) > 200 {
+		return q, badRequest("q: at most 200 characters")
+	} else {
+		q.Text = v
+	}
+	for _, st := range list("alert") {
+		switch st {
+		case "new", "notified", "acknowledged", "resolved", "archived", store.AlertNone:
+			q.AlertStates = append(q.AlertStates, st)
+		default:
+			return q, badRequest("alert: want new, notified, acknowledged, resolved, archived or none, got %q", st)
+		}
+	}
+	if v := one("sort"); v != "" {
+		if !slices.Contains(store.FindingSorts, v) {
+			return q, badRequest("sort: want one of %s, got %q", strings.Join(store.FindingSorts, ", "), v)
+		}
+		q.Sort = v
 	}
 	if v := one("archived"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -667,4 +736,15 @@ func (s *Server) getRunbook(r *http.Request) (any, error) {
 		return nil, &httpError{status: http.StatusNotFound, msg: "no runbook for " + typ}
 	}
 	return map[string]any{"type": typ, "runbookType": rb.Type, "title": rb.Title, "markdown": string(rb.Markdown), "html": string(runbook.RenderHTML(rb.Markdown))}, nil
+}
+
+// bandWidth is the width of a severity label's range.
+func bandWidth(l finding.Label) float64 {
+	switch l {
+	case finding.Low, finding.Medium:
+		return 3
+	case finding.High:
+		return 2
+	}
+	return 1.01 // Critical: up to and including 10
 }

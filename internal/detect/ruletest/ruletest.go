@@ -197,6 +197,19 @@ func runCase(ctx context.Context, env Env, f *File, c *Case) (Status, string, []
 	if len(dets) == 0 {
 		return Fail, fmt.Sprintf("no detector named %q", c.Rule), nil
 	}
+	// A correlator (attack sequences) raises findings from the findings
+	// of the other detectors: run them too; only its own findings count.
+	if c.Rule != "" && slices.ContainsFunc(dets, func(d detect.Detector) bool { _, ok := d.(detect.Correlator); return ok }) {
+		others, err := env.Detectors("", f.Select)
+		if err != nil {
+			return Fail, err.Error(), nil
+		}
+		for _, o := range others {
+			if !slices.ContainsFunc(dets, func(d detect.Detector) bool { return d.Info().Name == o.Info().Name }) {
+				dets = append(dets, o)
+			}
+		}
+	}
 	var covers []string
 	if c.Rule == "" {
 		for _, d := range dets {

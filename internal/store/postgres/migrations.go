@@ -185,5 +185,51 @@ var dialect = sqlstore.Dialect{
 			)`,
 			`CREATE INDEX jobs_due ON jobs (run_at) WHERE state = 'pending'`,
 		}},
+		{Version: 7, Name: "stored events and detector state", Statements: []string{
+			`CREATE TABLE events (
+				id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+				event_time TIMESTAMPTZ NOT NULL,
+				account_id TEXT NOT NULL,
+				region TEXT NOT NULL,
+				source_kind TEXT NOT NULL,
+				source TEXT NOT NULL,
+				event_id TEXT NOT NULL,
+				actor TEXT NOT NULL,
+				src_ip TEXT NOT NULL,
+				src_ip_key TEXT NOT NULL,
+				action TEXT NOT NULL,
+				service TEXT NOT NULL,
+				outcome TEXT NOT NULL,
+				resource TEXT NOT NULL,
+				raw BYTEA
+			)`,
+			`CREATE INDEX events_time ON events (event_time)`,
+			`CREATE INDEX events_account_time ON events (account_id, event_time)`,
+			`CREATE INDEX events_actor_time ON events (actor, event_time)`,
+			`CREATE INDEX events_ip_time ON events (src_ip_key, event_time)`,
+			`CREATE TABLE detector_state (
+				detector TEXT NOT NULL,
+				state_key TEXT NOT NULL,
+				value BYTEA NOT NULL,
+				updated_at TIMESTAMPTZ NOT NULL,
+				PRIMARY KEY (detector, state_key)
+			)`,
+		}},
+		// What the console's finding filters, sorts and facets need: each
+		// filter column leads an index that continues with updated_at, the
+		// default order, so one account's or type's newest findings are an
+		// index range read in order (and counted or grouped without
+		// touching rows); severity ranges are counted, grouped by type and
+		// account for facets, and severity-sorted pages read, from one
+		// index; a finding's alert is found by finding ID. The two
+		// single-column indexes are prefixes of their replacements.
+		{Version: 8, Name: "finding filters and facets", Statements: []string{
+			`DROP INDEX findings_account_id`,
+			`CREATE INDEX findings_account_updated ON findings (account_id, updated_at)`,
+			`DROP INDEX findings_type`,
+			`CREATE INDEX findings_type_updated ON findings (type, updated_at)`,
+			`CREATE INDEX findings_severity ON findings (severity, updated_at, type, account_id)`,
+			`CREATE INDEX alerts_finding ON alerts (finding_id, state)`,
+		}},
 	},
 }

@@ -53,6 +53,6 @@ func Open(ctx context.Context, path string) (store.Store, error) {
 // power loss, and a commit's checkpoints roll back with its findings, so
 // those records are simply read again.
 func dsn(path string) string {
-	return fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)",
+	return fmt.Sprintf("%s?_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=case_sensitive_like(1)",
 		path, busyTimeoutMS)
 }

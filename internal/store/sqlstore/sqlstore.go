@@ -216,6 +216,11 @@ func (s *Store) commit(ctx context.Context, b *store.Batch) (res store.CommitRes
 		}
 	}()
 
+	// Events first: a later failure (orphan evidence, a moved checkpoint)
+	// must roll them back too.
+	if err := s.addEvents(ctx, tx, b.Events); err != nil {
+		return res, err
+	}
 	for _, id := range ids {
 		in, ok := incoming[id]
 		if !ok {
@@ -271,6 +276,9 @@ func (s *Store) commit(ctx context.Context, b *store.Batch) (res store.CommitRes
 		return res, err
 	}
 	if err := s.putCheckpoints(ctx, tx, b, now); err != nil {
+		return res, err
+	}
+	if err := s.putState(ctx, tx, b.State, now); err != nil {
 		return res, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -435,55 +443,44 @@ func (s *Store) GetFinding(ctx context.Context, id string) (*finding.Finding, er
 	return &f, nil
 }
 
-// ListFindings returns a page of the findings matching q, most recently
-// updated first (ties by ID), and how many match in all. An empty
-// q.Accounts means every account.
+// ListFindings returns a page of the findings matching q, in q.Sort's
+// order (most recently updated first by default; ties by ID), and how many
+// match in all. An empty q.Accounts means every account.
 func (s *Store) ListFindings(ctx context.Context, q store.FindingQuery) ([]finding.Finding, int, error) {
-	var (
-		where []string
-		args  []any
-	)
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		where = append(where, col+" IN ("+placeholders(len(vals))+")")
-		for _, v := range vals {
-			args = append(args, v)
-		}
+	f, err := newFindingFilter(q)
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing findings: %w", err)
 	}
-	in("account_id", q.Accounts)
-	in("type", q.Types)
-	in("region", q.Regions)
-	if q.MinSeverity > 0 {
-		where, args = append(where, "severity >= ?"), append(args, q.MinSeverity)
+	order, err := findingOrder(q.Sort)
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing findings: %w", err)
 	}
-	if q.Archived != nil {
-		where, args = append(where, "archived = ?"), append(args, *q.Archived)
-	}
-	if !q.Since.IsZero() {
-		where, args = append(where, "updated_at >= ?"), append(args, q.Since)
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
-
-	var total int
-	if err := s.queryRow(ctx, s.db, "SELECT COUNT(*) FROM findings"+cond, args...).Scan(&total); err != nil {
+	total, err := s.countFindings(ctx, f)
+	if err != nil {
 		return nil, 0, fmt.Errorf("counting findings: %w", err)
 	}
 	limit, offset := q.Limit, max(q.Offset, 0)
 	if limit <= 0 {
 		limit = 100
 	}
+	if offset >= total {
+		return []finding.Finding{}, total, nil
+	}
+	// Many matches: read in updated_at order until the page is full (see
+	// denseFactor). Few: start from the filters' indexes and sort.
+	cond, args := f.where(alertIn, false)
+	if q.Sort == "" || q.Sort == store.SortUpdated {
+		if total >= denseFactor*(offset+limit) {
+			cond, args = f.where(alertExists, true)
+		}
+	}
 	rows, err := s.query(ctx, s.db, "SELECT "+findingReadCols+" FROM findings"+cond+
-		" ORDER BY updated_at DESC, id LIMIT ? OFFSET ?", append(args, limit, offset)...)
+		" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing findings: %w", err)
 	}
 	defer rows.Close()
-	out := make([]finding.Finding, 0, min(limit, total))
+	out := make([]finding.Finding, 0, min(limit, total-offset))
 	for rows.Next() {
 		f, err := scanFinding(rows)
 		if err != nil {

@@ -45,6 +45,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NotFound", testNotFound},
 		{"ListFindings", testListFindings},
 		{"ListDefaultLimit", testListDefaultLimit},
+		{"FindingFilters", testFindingFilters},
+		{"FindingSortPaging", testFindingSortPaging},
+		{"FindingFacets", testFindingFacets},
+		{"FindingFacetsTop", testFindingFacetsTop},
+		{"FindingQueryErrors", testFindingQueryErrors},
 		{"Evidence", testEvidence},
 		{"Quarantine", testQuarantine},
 		{"Checkpoints", testCheckpoints},
@@ -65,6 +70,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Alerts", testAlerts},
 		{"Jobs", testJobs},
 		{"JobsTwoWorkers", testJobsTwoWorkers},
+		{"Events", testEvents},
+		{"EventsBulk", testEventsBulk},
+		{"DetectorState", testDetectorState},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
