@@ -929,7 +929,7 @@ func TestDemoServes(t *testing.T) {
 	// The demo prints a curl command with the API's address and token.
 	curl := regexp.MustCompile(`curl -H 'Authorization: Bearer ([0-9a-f]+)' '(http://127\.0\.0\.1:\d+)/api/v1/findings\?severity=high'`)
 	var token, base string
-	poll(t, 10*time.Second, "the demo to serve", func() bool {
+	poll(t, 2*time.Minute, "the demo to serve", func() bool {
 		select {
 		case code := <-done:
 			t.Fatalf("demo exited early with %d:\n%s%s", code, stdout.String(), stderr.String())

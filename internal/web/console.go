@@ -430,6 +430,32 @@ type findingData struct {
 	Pivots   []pivot
 	Info     string
 	Respond  bool
+	Signals  []signalRow // an attack sequence's member findings, in order
+}
+
+// signalRow is one member finding of an attack sequence.
+type signalRow struct {
+	ID, Type, Stage, Tactic, First string
+	Severity                       float64
+}
+
+// sequenceSignals reads an attack sequence's signals from its
+// additionalInfo (package sequence writes them).
+func sequenceSignals(f *finding.Finding) []signalRow {
+	seq, _ := f.Service.AdditionalInfo["sequence"].(map[string]any)
+	sigs, _ := seq["signals"].([]any)
+	var out []signalRow
+	for _, x := range sigs {
+		m, _ := x.(map[string]any)
+		str := func(k string) string { v, _ := m[k].(string); return v }
+		sev, _ := m["severity"].(float64)
+		id := str("uid")
+		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+			id = "" // not one of ours: no link
+		}
+		out = append(out, signalRow{ID: id, Type: str("name"), Stage: str("stage"), Tactic: str("tactic"), First: str("firstSeenAt"), Severity: sev})
+	}
+	return out
 }
 
 type evidenceRow struct {
@@ -496,6 +522,7 @@ func (s *Server) findingPage(w http.ResponseWriter, r *http.Request, v *view) er
 		d.Info = string(b)
 	}
 	d.Pivots = pivots(f)
+	d.Signals = sequenceSignals(f)
 	v.Title, v.Nav, v.Data = f.Type, "findings", &d
 	s.render(w, http.StatusOK, "finding", v)
 	return nil

@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/netip"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -481,5 +482,118 @@ func TestConsoleSearchErrors(t *testing.T) {
 	r = alice.get("/search?q=&since=2024-05-01T00:00:00Z&until=2024-07-01T00:00:00Z")
 	if r.status != http.StatusBadRequest || !bytes.Contains(r.body, []byte("at most 31 days")) {
 		t.Errorf("unbounded range: %s", r)
+	}
+}
+
+// An attack sequence's page lists its member findings in order, linked,
+// with their names escaped.
+func TestConsoleSequenceSignals(t *testing.T) {
+	fx := consoleFixture(t)
+	seq := newFinding(acctA, "us-east-1", "AttackSequence:IAM/CompromisedCredentials", "AKIASEQ", 9.5)
+	seq.Service.AdditionalInfo = map[string]any{"sequence": map[string]any{"signals": []any{
+		map[string]any{"uid": fx.ids["f1"], "name": typeRecon, "stage": "discovery", "tactic": "TA0007", "severity": 2.0, "firstSeenAt": "2024-05-01T12:00:00Z"},
+		map[string]any{"uid": "gd-abc", "name": hostile, "stage": "impact", "tactic": "TA0040", "severity": 8.0, "firstSeenAt": "2024-05-01T13:00:00Z"},
+	}}}
+	seq.Seal()
+	if _, err := fx.store.Commit(t.Context(), &store.Batch{Findings: []finding.Finding{seq}, Now: at(9 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	alice := loggedIn(t, fx, "alice", passAlice)
+	r := alice.get("/findings/" + seq.ID)
+	i := bytes.Index(r.body, []byte(`id="signals"`))
+	if r.status != 200 || i < 0 {
+		t.Fatalf("no signals table: %s", r)
+	}
+	table := string(r.body[i:])
+	table = table[:strings.Index(table, "</table>")]
+	first, second := strings.Index(table, `<a href="/findings/`+fx.ids["f1"]+`">`+typeRecon+`</a>`), strings.Index(table, "&lt;script&gt;")
+	if first < 0 || second < first || strings.Contains(table, "<script>") || strings.Contains(table, `href="/findings/gd-abc"`) {
+		t.Errorf("signals table:\n%s", table)
+	}
+}
+
+// Every console route refuses anonymous callers (GET: to the login page;
+// POST: 401), found by reading the route table itself so a new route
+// cannot be added without this check.
+func TestConsoleRoutesNeedLogin(t *testing.T) {
+	fx := consoleFixture(t)
+	src, err := os.ReadFile("console.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`mux\.Handle\("(GET|POST) (/[^"]*)", s\.console\(`)
+	routes := re.FindAllStringSubmatch(string(src), -1)
+	if len(routes) < 11 {
+		t.Fatalf("found only %d console routes", len(routes))
+	}
+	b := fx.browser(t)
+	for _, m := range routes {
+		path := strings.NewReplacer("{id}", fx.ids["f1"], "{action}", "archive", "{$}", "").Replace(m[2])
+		var r response
+		if m[1] == "GET" {
+			r = b.get(path)
+			if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login?next=") {
+				t.Errorf("anonymous GET %s: %d %s", path, r.status, r.header.Get("Location"))
+			}
+			continue
+		}
+		r = b.do("POST", path, url.Values{"csrf": {"x"}, "reason": {"false-positive"}}, nil)
+		if r.status != http.StatusUnauthorized {
+			t.Errorf("anonymous POST %s: %d", path, r.status)
+		}
+	}
+	if f, _ := fx.store.GetFinding(t.Context(), fx.ids["f1"]); f.Service.Archived {
+		t.Error("an anonymous POST archived a finding")
+	}
+}
+
+// The JSON API's search, export, facets and suppression endpoints keep
+// to the token's accounts and role.
+func TestAPIScopeNewEndpoints(t *testing.T) {
+	fx := consoleFixture(t)
+	day := "since=2024-05-01T00:00:00Z&until=2024-05-02T00:00:00Z"
+	as := func(tok, method, path string) response { return fx.do(t, method, path, bearer(tok)) }
+	r := as(tokenViewA, "GET", "/api/v1/events?"+day)
+	if r.status != 200 || !bytes.Contains(r.body, []byte(acctA)) || bytes.Contains(r.body, []byte("B-SECRET-EVENT")) || bytes.Contains(r.body, []byte(acctB)) {
+		t.Errorf("events as A: %s", r)
+	}
+	r = as(tokenViewA, "GET", "/api/v1/events?q=account%3D"+acctB+"&"+day)
+	if r.status != 200 || !bytes.Contains(r.body, []byte(`"events": []`)) {
+		t.Errorf("asking for B's events as A: %s", r)
+	}
+	r = as(tokenAlpha, "GET", "/api/v1/events?"+day)
+	if !bytes.Contains(r.body, []byte("B-SECRET-EVENT")) {
+		t.Errorf("admin does not see B's event: %s", r)
+	}
+	r = as(tokenViewA, "GET", "/api/v1/events/export?"+day)
+	if r.status != 200 || bytes.Count(r.body, []byte("\n")) != 1 || bytes.Contains(r.body, []byte(acctB)) {
+		t.Errorf("export as A: %s", r)
+	}
+	r = as(tokenViewA, "GET", "/api/v1/events?q="+url.QueryEscape("action=(")+"&"+day)
+	if r.status != 400 || !bytes.Contains(r.body, []byte("column")) {
+		t.Errorf("bad query: %s", r)
+	}
+	r = as(tokenViewA, "GET", "/api/v1/findings/facets")
+	if r.status != 200 || bytes.Contains(r.body, []byte(acctB)) || !bytes.Contains(r.body, []byte(acctA)) {
+		t.Errorf("facets as A: %s", r)
+	}
+	body := `{"name":"n","owner":"o","reason":"r","criteria":"accountId=` + acctB + `"}`
+	for _, tok := range []string{tokenViewA, tokenRespondA} {
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", fx.ts.URL+"/api/v1/suppressions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("non-admin creating a suppression rule: %d", res.StatusCode)
+		}
+	}
+	if r := as(tokenRespondA, "DELETE", "/api/v1/suppressions/x"); r.status != http.StatusForbidden {
+		t.Errorf("non-admin removing a rule: %s", r)
+	}
+	if rules, _ := fx.store.SuppressionRules(t.Context()); len(rules) != 0 {
+		t.Errorf("a refused request stored a rule")
 	}
 }

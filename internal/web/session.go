@@ -110,8 +110,8 @@ func (ss *sessions) read(r *http.Request, now time.Time) (session, bool) {
 	if !ok {
 		return s, false
 	}
-	payload, err1 := base64.RawURLEncoding.DecodeString(p)
-	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
+	payload, err1 := base64.RawURLEncoding.Strict().DecodeString(p)
+	mac, err2 := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err1 != nil || err2 != nil || !hmac.Equal(mac, ss.sign(payload)) {
 		return s, false
 	}
