@@ -465,16 +465,21 @@ type evidenceRow struct {
 
 type pivot struct{ Label, Href string }
 
-func (s *Server) findingPage(w http.ResponseWriter, r *http.Request, v *view) error {
+// pathFinding reads the finding the URL names, if the caller may see it.
+func (s *Server) pathFinding(r *http.Request) (*finding.Finding, error) {
 	id, err := findingID(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	f, err := s.scopedFinding(r, id)
+	return s.scopedFinding(r, id)
+}
+
+func (s *Server) findingPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	f, err := s.pathFinding(r)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
+	id, ctx := f.ID, r.Context()
 	d := findingData{F: f, Respond: principalOf(r).Role.rank() >= Responder.rank()}
 	for _, rs := range alert.Reasons {
 		d.Reasons = append(d.Reasons, string(rs))
@@ -577,15 +582,11 @@ func (s *Server) findingAction(w http.ResponseWriter, r *http.Request, v *view) 
 	if err := p.need(Responder); err != nil {
 		return err
 	}
-	id, err := findingID(r)
+	f, err := s.pathFinding(r)
 	if err != nil {
 		return err
 	}
-	f, err := s.scopedFinding(r, id)
-	if err != nil {
-		return err
-	}
-	ctx := r.Context()
+	id, ctx := f.ID, r.Context()
 	rows, err := s.withAlerts(ctx, []finding.Finding{*f})
 	if err != nil {
 		return err
