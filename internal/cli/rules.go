@@ -16,6 +16,7 @@ import (
 	"github.com/picket-dev/picket/internal/detect"
 	"github.com/picket-dev/picket/internal/detect/builtin"
 	"github.com/picket-dev/picket/internal/detect/ruletest"
+	"github.com/picket-dev/picket/internal/detect/sequence"
 	"github.com/picket-dev/picket/internal/detect/sigma"
 	"github.com/picket-dev/picket/internal/route/rego"
 )
@@ -151,8 +152,8 @@ func rulesTest(ctx context.Context, env Env, args []string) int {
 			policies = c.Routing.Policies
 		}
 	}
-	// Test files: the built-in detectors' (shipped in the binary) and any
-	// *.test.yml beside the rules.
+	// Test files: the built-in detectors' and the attack-sequence chains'
+	// (shipped in the binary) and any *.test.yml beside the rules.
 	var files []*ruletest.File
 	err = fs2Each(builtin.Tests, func(name string, b []byte) error {
 		f, err := ruletest.Parse("builtin:"+name, b)
@@ -163,6 +164,16 @@ func rulesTest(ctx context.Context, env Env, args []string) int {
 	})
 	if err != nil {
 		return fail(env, "built-in tests: %v", err)
+	}
+	err = fs2Each(sequence.Tests, func(name string, b []byte) error {
+		f, err := ruletest.Parse("sequence:"+name, b)
+		if err == nil {
+			files = append(files, f)
+		}
+		return err
+	})
+	if err != nil {
+		return fail(env, "attack-sequence tests: %v", err)
 	}
 	found, err := ruletest.Find(d.Sigma.Rules...)
 	if err != nil {

@@ -41,7 +41,7 @@ func TestRulesTest(t *testing.T) {
 		"  - name: by id, denied call does not fire\n    rule: 0b1c2d3e-0000-4000-8000-00000000000a\n    events: [" + strings.Replace(stopEvent, "}}", "}, errorCode: AccessDenied}", 1) + "]\n    expect: 0\n"
 	r := picket(t, "rules", "test", ruleDir(t, pass))
 	wantCode(t, r, 0)
-	for _, want := range []string{"sigma/trail_stopped", "53 case(s): 53 passed, 0 failed"} {
+	for _, want := range []string{"sigma/trail_stopped", "attack-sequence", "61 case(s): 61 passed, 0 failed"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}

@@ -108,7 +108,7 @@ var Reasons = map[string]string{
 	"k8s.privilege-escalation.privileged-pod":          "Kubernetes technique: no audit log in the dataset",
 
 	// Logged, but hard without more context.
-	"aws.credential-access.ec2-steal-instance-credentials":        "needs the instance role's credentials used outside the instance (ip-ranges.json, InstanceCredentialExfiltration)",
+	"aws.credential-access.ec2-steal-instance-credentials":        "InstanceCredentialExfiltration.InsideAWS needs the instance's own address learned from its recent calls, and ip-ranges.json",
 	"aws.credential-access.secretsmanager-batch-retrieve-secrets": "secret reads are everyday application work; only a volume or first-time baseline tells them apart",
 	"aws.credential-access.secretsmanager-retrieve-secrets":       "secret reads are everyday application work; only a volume or first-time baseline tells them apart",
 	"aws.credential-access.ssm-retrieve-securestring-parameters":  "decrypted parameter reads are everyday application work; only a baseline tells them apart",

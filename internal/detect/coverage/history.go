@@ -239,8 +239,13 @@ func History(detonation []Record, o HistoryOptions) ([]Record, error) {
 		for d := start.Truncate(24 * time.Hour); d.Before(end); d = d.Add(24 * time.Hour) {
 			g := &gen{es: es, r: newRnd(o.Seed, "history:"+p.arn+"/"+d.Format("2006-01-02")), shape: ShapeHistory}
 			sessions := 1 + g.r.IntN(2)
-			if weekend(d) {
+			if weekend(d) && !p.instance {
 				sessions = g.r.IntN(2)
+			}
+			if p.instance {
+				// An instance runs around the clock: its SSM agent
+				// reports in every hour, weekends too.
+				h.agent(g, d)
 			}
 			for s := range sessions {
 				h.session(g, g.at(d, 8+float64(s)*4, 3*time.Hour))
@@ -303,6 +308,27 @@ func (h *historian) identityAt(g *gen, created time.Time) map[string]any {
 		}
 	}
 	return id
+}
+
+// agent is an instance's SSM agent reporting in, hourly over day, with
+// the instance's own credentials from its own address (the instance ID is
+// the role session's name, as EC2 names it).
+func (h *historian) agent(g *gen, day time.Time) {
+	p := h.p
+	inst := p.arn[strings.LastIndexByte(p.arn, '/')+1:]
+	ids := map[time.Time]map[string]any{} // EC2 rotates the credentials every few hours
+	for hr := range 24 {
+		t := g.at(day, float64(hr), 50*time.Minute)
+		slot := t.Truncate(credSlot)
+		if ids[slot] == nil {
+			ids[slot] = h.identityAt(g, slot)
+		}
+		g.emit(call{
+			t: t, who: ids[slot], ip: h.ip, ua: uaSSMAgent, src: "ssm.amazonaws.com", name: "UpdateInstanceInformation", version: "1.08",
+			params: map[string]any{"instanceId": inst, "agentVersion": "3.3.40.0", "agentStatus": "Active", "platformType": "Linux",
+				"platformName": "Amazon Linux", "platformVersion": "2023", "agentName": "amazon-ssm-agent"},
+		})
+	}
 }
 
 func (h *historian) session(g *gen, t time.Time) {

@@ -476,7 +476,18 @@ func (ch *Chain) evaluate(sigs []signal) result {
 		r.order[i] = i
 		r.stageOf[i] = -1
 	}
-	sort.SliceStable(r.order, func(a, b int) bool { return sigs[r.order[a]].First < sigs[r.order[b]].First })
+	// By first-seen time. Signals first seen at the same time have no
+	// order (CloudTrail times are whole seconds, and findings of one
+	// second arrive in no meaningful order): among them the one matching
+	// the earliest stage comes first, so an ordered chain may take them in
+	// stage order; otherwise arrival order.
+	sort.SliceStable(r.order, func(a, b int) bool {
+		x, y := &sigs[r.order[a]], &sigs[r.order[b]]
+		if x.First != y.First {
+			return x.First < y.First
+		}
+		return bits.TrailingZeros32(x.mask) < bits.TrailingZeros32(y.mask)
+	})
 	var filled uint32
 	if ch.Ordered {
 		filled = ch.assignOrdered(sigs, &r)

@@ -92,6 +92,12 @@ func TestChains(t *testing.T) {
 		{"privesc: out of order", []finding.Finding{
 			iam(alice, privAnom, at(0)), iam(alice, discAnom, at(5*time.Minute)), iam(alice, consoleB, at(10*time.Minute)),
 		}, nil, nil},
+		{"privesc: signals of the same second have no order", []finding.Finding{
+			iam(alice, consoleB, at(0)), iam(alice, privAnom, at(0)), iam(alice, discAnom, at(0)),
+		}, []string{"privilege-escalation"}, []float64{9}},
+		{"privesc: a later second still orders", []finding.Finding{
+			iam(alice, consoleB, at(0)), iam(alice, privAnom, at(0)), iam(alice, discAnom, at(time.Second)),
+		}, nil, nil},
 		{"privesc: different principals", []finding.Finding{
 			iam(alice, consoleB, at(0)), iam(alice, discAnom, at(5*time.Minute)), iam(mallory, privAnom, at(15*time.Minute)),
 		}, nil, nil},
