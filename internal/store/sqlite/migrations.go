@@ -7,8 +7,9 @@ import "github.com/picket-dev/picket/internal/store/sqlstore"
 // database's write lock). Tables are STRICT so a wrongly typed value is an
 // error rather than silently stored.
 var dialect = sqlstore.Dialect{
-	Name:     "sqlite",
-	TextTime: true,
+	Name:         "sqlite",
+	TextTime:     true,
+	FindingsText: "findings_text",
 	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		applied_at TEXT NOT NULL
@@ -225,6 +226,37 @@ var dialect = sqlstore.Dialect{
 			`CREATE INDEX findings_type_updated ON findings (type, updated_at)`,
 			`CREATE INDEX findings_severity ON findings (severity, updated_at, type, account_id)`,
 			`CREATE INDEX alerts_finding ON alerts (finding_id, state)`,
+		}},
+		// Free-text finding search (FindingQuery.Text, the console's search
+		// box and the detail page's related findings): a trigram index of
+		// the five searched columns finds the candidates of a substring of
+		// three or more characters, which the LIKE conditions then check
+		// exactly, instead of LIKE reading every finding. The index keeps
+		// its own copy of the text and is joined on the finding ID, not the
+		// rowid, which VACUUM may renumber; triggers keep it in step, and an
+		// update rewrites it only when a searched column changed (Commit
+		// rewrites every column of a merged finding). A row left behind (the
+		// delete trigger finds the old row by its ID, which a trigram query
+		// cannot do under three characters) only adds a candidate.
+		{Version: 9, Name: "finding text index", Statements: []string{
+			`CREATE VIRTUAL TABLE findings_text USING fts5(id, type, title, key_actor, key_resource, tokenize = 'trigram')`,
+			`INSERT INTO findings_text (id, type, title, key_actor, key_resource)
+				SELECT id, type, title, key_actor, key_resource FROM findings`,
+			`CREATE TRIGGER findings_text_insert AFTER INSERT ON findings BEGIN
+				INSERT INTO findings_text (id, type, title, key_actor, key_resource)
+					VALUES (new.id, new.type, new.title, new.key_actor, new.key_resource);
+			END`,
+			`CREATE TRIGGER findings_text_delete AFTER DELETE ON findings BEGIN
+				DELETE FROM findings_text WHERE findings_text MATCH 'id : "' || replace(old.id, '"', '""') || '"' AND id = old.id;
+			END`,
+			`CREATE TRIGGER findings_text_update AFTER UPDATE OF id, type, title, key_actor, key_resource ON findings
+				WHEN old.id IS NOT new.id OR old.type IS NOT new.type OR old.title IS NOT new.title
+					OR old.key_actor IS NOT new.key_actor OR old.key_resource IS NOT new.key_resource
+			BEGIN
+				DELETE FROM findings_text WHERE findings_text MATCH 'id : "' || replace(old.id, '"', '""') || '"' AND id = old.id;
+				INSERT INTO findings_text (id, type, title, key_actor, key_resource)
+					VALUES (new.id, new.type, new.title, new.key_actor, new.key_resource);
+			END`,
 		}},
 	},
 }

@@ -285,6 +285,9 @@ func TestMigrateFromV1(t *testing.T) {
 	if got, err := s.GetFinding(t.Context(), f.ID); err != nil || got.Service.Count != 3 {
 		t.Errorf("finding after migrating: %+v, %v; want count 3", got, err)
 	}
+	if _, n, err := s.ListFindings(t.Context(), store.FindingQuery{Text: "akia1"}); err != nil || n != 1 {
+		t.Errorf("text search after migrating (the index is filled): %d findings, %v; want 1", n, err)
+	}
 	c, ok, err := s.Checkpoint(t.Context(), "src", "logs/a.json")
 	if err != nil || !ok {
 		t.Fatalf("checkpoint after migrating: ok=%t err=%v", ok, err)
@@ -306,3 +309,62 @@ func TestMigrateFromV1(t *testing.T) {
 
 // v1time is a time as the SQLite dialect stores it.
 func v1time(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
+
+// The trigram index (migration 9) follows inserts, updates of the searched
+// columns only, and deletes; text search finds exactly what LIKE does.
+func TestFindingsTextIndex(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "picket.db")
+	s := mustOpen(t, path)
+	db := rawDB(t, path)
+	f := sampleFinding()
+	f.Title = `Alpha said "hi"`
+	if _, err := s.Commit(ctx, &store.Batch{Findings: []finding.Finding{f}, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(text string) int {
+		t.Helper()
+		_, n, err := s.ListFindings(ctx, store.FindingQuery{Text: text})
+		if err != nil {
+			t.Fatalf("text %q: %v", text, err)
+		}
+		return n
+	}
+	indexRows := func() (n int, rowid int64) {
+		t.Helper()
+		if err := db.QueryRow("SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM findings_text").Scan(&n, &rowid); err != nil {
+			t.Fatal(err)
+		}
+		return n, rowid
+	}
+	for text, want := range map[string]int{"alpha": 1, `"hi"`: 1, `said "`: 1, "AL": 1,
+		"akia1": 1, f.ID[3:12]: 1, "maliciousipcaller": 1, "beta": 0, `"`: 1, "a\x00b": 0} {
+		if got := count(text); got != want {
+			t.Errorf("text %q: %d findings, want %d", text, got, want)
+		}
+	}
+	n, rowid := indexRows()
+	if n != 1 {
+		t.Fatalf("%d index rows, want 1", n)
+	}
+	// Rewriting every column unchanged (as Commit's merge does) leaves the
+	// index alone; changing the title replaces the row.
+	if _, err := db.Exec("UPDATE findings SET title = title, count = count + 1 WHERE id = ?", f.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n2, rowid2 := indexRows(); n2 != 1 || rowid2 != rowid {
+		t.Errorf("after an unchanged update: %d rows, rowid %d, want 1, %d", n2, rowid2, rowid)
+	}
+	if _, err := db.Exec("UPDATE findings SET title = 'Bravo' WHERE id = ?", f.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := indexRows(); n != 1 || count("alpha") != 0 || count("bravo") != 1 {
+		t.Errorf("after a title change: %d rows, alpha %d, bravo %d; want 1, 0, 1", n, count("alpha"), count("bravo"))
+	}
+	if _, err := db.Exec("DELETE FROM findings WHERE id = ?", f.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := indexRows(); n != 0 {
+		t.Errorf("after deleting the finding: %d index rows", n)
+	}
+}

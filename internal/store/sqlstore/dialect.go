@@ -23,6 +23,13 @@ type Dialect struct {
 	// TextTime stores times as fixed-width RFC 3339 UTC text, which sorts
 	// and compares correctly as text, for engines without a time type.
 	TextTime bool
+	// FindingsText, when set, names an FTS5 table (tokenize = 'trigram')
+	// with a row (id, type, title, key_actor, key_resource) for every
+	// finding, kept by the engine's migrations: a FindingQuery.Text of
+	// three or more characters first selects its matches there, the
+	// candidates the LIKE conditions then check. Extra rows only add
+	// candidates; a finding missing from it would be missed.
+	FindingsText string
 	// MigrationLock, when set, is executed first in every migration
 	// transaction so that concurrent Opens of one database migrate it once.
 	MigrationLock string

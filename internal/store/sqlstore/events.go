@@ -141,8 +141,10 @@ func (s *Store) SearchEvents(ctx context.Context, q store.EventQuery) ([]store.S
 		args = append(args, q.Until)
 	}
 	if c := q.Before; c != nil {
-		conds = append(conds, "(event_time < ? OR (event_time = ? AND id < ?))")
-		args = append(args, c.Time, c.Time, c.ID)
+		// event_time <= ? bounds the index range, so a page starts at
+		// the cursor instead of skipping every newer event.
+		conds = append(conds, "event_time <= ? AND (event_time < ? OR (event_time = ? AND id < ?))")
+		args = append(args, c.Time, c.Time, c.Time, c.ID)
 	}
 	rows, err := s.query(ctx, s.db, "SELECT id, "+eventCols+" FROM events WHERE "+strings.Join(conds, " AND ")+
 		" ORDER BY event_time DESC, id DESC LIMIT ?", append(args, limit)...)

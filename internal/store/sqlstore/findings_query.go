@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/picket-dev/picket/internal/alert"
 	"github.com/picket-dev/picket/internal/finding"
@@ -43,10 +45,35 @@ type findingFilter struct {
 	q      store.FindingQuery
 	states []string // alert states, without store.AlertNone
 	none   bool     // findings without an alert match too
+	text   string   // the trigram index to take Text candidates from, or ""
 }
 
-func newFindingFilter(q store.FindingQuery) (*findingFilter, error) {
+// textScanMax is how many findings of the queried accounts the LIKE
+// conditions read themselves rather than take the trigram index's
+// candidates: its phrase query costs about as much for any account (it
+// reads the matches of every account), while an account's findings are one
+// index range, counted from the index first.
+const textScanMax = 20_000
+
+func (s *Store) newFindingFilter(ctx context.Context, q store.FindingQuery) (*findingFilter, error) {
 	f := &findingFilter{q: q}
+	if s.d.FindingsText != "" && utf8.RuneCountInString(q.Text) >= 3 {
+		f.text = s.d.FindingsText
+		if len(q.Accounts) > 0 {
+			var n int
+			args := make([]any, len(q.Accounts))
+			for i, a := range q.Accounts {
+				args[i] = a
+			}
+			if err := s.queryRow(ctx, s.db, "SELECT COUNT(*) FROM (SELECT 1 FROM findings WHERE account_id IN ("+placeholders(len(args))+
+				") LIMIT "+strconv.Itoa(textScanMax+1)+")", args...).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n <= textScanMax {
+				f.text = ""
+			}
+		}
+	}
 	for _, st := range q.AlertStates {
 		switch {
 		case st == store.AlertNone:
@@ -131,6 +158,12 @@ func (f *findingFilter) where(ac alertCond, scanOrder bool) (string, []any) {
 		conds, args = append(conds, "updated_at < ?"), append(args, q.Until)
 	}
 	if q.Text != "" {
+		if f.text != "" {
+			// The trigram index's matches (case-folded, so a superset of
+			// the LIKEs') are the candidates; shorter text has no trigram.
+			conds = append(conds, "id IN (SELECT id FROM "+f.text+" WHERE "+f.text+" MATCH ?)")
+			args = append(args, `"`+strings.ReplaceAll(q.Text, `"`, `""`)+`"`)
+		}
 		// lower() on both sides: SQLite runs with case_sensitive_like on,
 		// and ILIKE is PostgreSQL's alone.
 		pattern := "%" + escapeLike(strings.ToLower(q.Text)) + "%"
@@ -261,20 +294,27 @@ const denseFactor = 20
 
 // FindingFacets implements store.Store: the three groupings run at once.
 func (s *Store) FindingFacets(ctx context.Context, q store.FindingQuery) (store.Facets, error) {
-	f, err := newFindingFilter(q)
+	f, err := s.newFindingFilter(ctx, q)
 	if err != nil {
 		return store.Facets{}, fmt.Errorf("finding facets: %w", err)
 	}
 	cols := []string{"severity", "type", "account_id"}
 	counts := make([]map[any]int, len(cols))
-	errs := make([]error, len(cols))
-	var wg sync.WaitGroup
-	for i, col := range cols {
-		wg.Go(func() { counts[i], errs[i] = s.countBy(ctx, col, f) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return store.Facets{}, fmt.Errorf("finding facets: %w", err)
+	if f.text != "" {
+		// The trigram index's candidates are found once, not per grouping.
+		if counts, err = s.groupCountAll(ctx, f); err != nil {
+			return store.Facets{}, fmt.Errorf("finding facets: %w", err)
+		}
+	} else {
+		errs := make([]error, len(cols))
+		var wg sync.WaitGroup
+		for i, col := range cols {
+			wg.Go(func() { counts[i], errs[i] = s.countBy(ctx, col, f) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return store.Facets{}, fmt.Errorf("finding facets: %w", err)
+		}
 	}
 	out := store.Facets{Severity: map[string]int{}}
 	for _, l := range []finding.Label{finding.Low, finding.Medium, finding.High, finding.Critical} {
@@ -286,6 +326,31 @@ func (s *Store) FindingFacets(ctx context.Context, q store.FindingQuery) (store.
 	}
 	out.Types, out.Accounts = topKeys(counts[1], q.FacetTop), topKeys(counts[2], q.FacetTop)
 	return out, nil
+}
+
+// groupCountAll counts the findings matching f by severity, type and
+// account_id (keys as groupCount's) in one pass over the matches.
+func (s *Store) groupCountAll(ctx context.Context, f *findingFilter) ([]map[any]int, error) {
+	cond, args := f.where(alertIn, false)
+	rows, err := s.query(ctx, s.db, "SELECT severity, type, account_id FROM findings"+cond, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []map[any]int{{}, {}, {}}
+	for rows.Next() {
+		var (
+			sev       float64
+			typ, acct string
+		)
+		if err := rows.Scan(&sev, &typ, &acct); err != nil {
+			return nil, err
+		}
+		out[0][sev]++
+		out[1][typ]++
+		out[2][acct]++
+	}
+	return out, rows.Err()
 }
 
 // topKeys returns the store.FacetsTop keys with the highest counts, count

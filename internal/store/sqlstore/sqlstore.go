@@ -447,7 +447,7 @@ func (s *Store) GetFinding(ctx context.Context, id string) (*finding.Finding, er
 // order (most recently updated first by default; ties by ID), and how many
 // match in all. An empty q.Accounts means every account.
 func (s *Store) ListFindings(ctx context.Context, q store.FindingQuery) ([]finding.Finding, int, error) {
-	f, err := newFindingFilter(q)
+	f, err := s.newFindingFilter(ctx, q)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing findings: %w", err)
 	}
