@@ -164,9 +164,13 @@ const MaxSample = 1024
 // FindingQuery filters findings. Zero values mean "any"; filters combine
 // with AND.
 type FindingQuery struct {
-	Accounts    []string // restrict to these accounts (caller scope)
-	Types       []string
-	Regions     []string
+	Accounts []string // restrict to these accounts (caller scope)
+	Types    []string
+	Regions  []string
+	// Actors and Resources match the finding's fingerprint keys exactly
+	// (a finding's related findings: the same actor or resource).
+	Actors      []string
+	Resources   []string
 	MinSeverity float64 // severity at or above
 	MaxSeverity float64 // when > 0, severity below (High: MinSeverity 7, MaxSeverity 9)
 	Archived    *bool

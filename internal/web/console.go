@@ -366,9 +366,7 @@ func (s *Server) findingsPage(w http.ResponseWriter, r *http.Request, v *view) e
 	if err != nil {
 		return err
 	}
-	fq := q
-	fq.Limit, fq.Offset = 0, 0
-	if d.Facets, err = s.Store.FindingFacets(r.Context(), fq); err != nil {
+	if d.Facets, err = s.facets(r.Context(), q, total); err != nil {
 		return err
 	}
 	rows, err := s.withAlerts(r.Context(), fs)
@@ -501,11 +499,12 @@ func (s *Server) findingPage(w http.ResponseWriter, r *http.Request, v *view) er
 		d.Evidence = append(d.Evidence, evidenceRow{Evidence: e, Pretty: prettyJSON(e.Raw)})
 	}
 	// Related: the same actor or resource in the same account, recently.
-	for _, key := range []string{f.Keys.Actor, f.Keys.Resource} {
-		if key == "" || len(d.Related) >= 10 {
+	for _, q := range []store.FindingQuery{{Actors: []string{f.Keys.Actor}}, {Resources: []string{f.Keys.Resource}}} {
+		if (len(q.Actors) > 0 && q.Actors[0] == "") || (len(q.Resources) > 0 && q.Resources[0] == "") || len(d.Related) >= 10 {
 			continue
 		}
-		rel, _, err := s.Store.ListFindings(ctx, store.FindingQuery{Accounts: []string{f.AccountID}, Text: key, Limit: 11})
+		q.Accounts, q.Limit = []string{f.AccountID}, 11
+		rel, _, err := s.Store.ListFindings(ctx, q)
 		if err != nil {
 			return err
 		}
@@ -631,4 +630,46 @@ func (s *Server) findingAction(w http.ResponseWriter, r *http.Request, v *view) 
 	s.log().Info("console action", "user", p.Name, "action", action, "finding", id)
 	http.Redirect(w, r, "/findings/"+id, http.StatusSeeOther)
 	return nil
+}
+
+// Counting a large set of findings by severity takes a few hundred
+// milliseconds (1M findings in SQLite): the counts of sets of more than
+// facetCacheMin findings are kept for facetCacheTTL, so paging and
+// reloading do not pay for them again. Small sets are always counted.
+const (
+	facetCacheMin = 20_000
+	facetCacheTTL = 30 * time.Second
+)
+
+type facetEntry struct {
+	at time.Time
+	f  store.Facets
+}
+
+// facets counts the findings q selects (total of them, as the list query
+// found).
+func (s *Server) facets(ctx context.Context, q store.FindingQuery, total int) (store.Facets, error) {
+	q.Limit, q.Offset, q.Sort = 0, 0, ""
+	if total <= facetCacheMin {
+		return s.Store.FindingFacets(ctx, q)
+	}
+	key := fmt.Sprintf("%#v", q)
+	now := time.Now()
+	s.facetMu.Lock()
+	e, ok := s.facetCache[key]
+	s.facetMu.Unlock()
+	if ok && now.Sub(e.at) < facetCacheTTL {
+		return e.f, nil
+	}
+	f, err := s.Store.FindingFacets(ctx, q)
+	if err != nil {
+		return f, err
+	}
+	s.facetMu.Lock()
+	if s.facetCache == nil || len(s.facetCache) >= 1000 {
+		s.facetCache = map[string]facetEntry{}
+	}
+	s.facetCache[key] = facetEntry{at: now, f: f}
+	s.facetMu.Unlock()
+	return f, nil
 }

@@ -158,7 +158,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request, v *view) 
 	}
 	d.ByAccount, d.ByType = d.ByAccount[:min(len(d.ByAccount), 15)], d.ByType[:min(len(d.ByType), 15)]
 
-	f, err := s.Store.FindingFacets(ctx, store.FindingQuery{Accounts: accounts, Since: since})
+	f, err := s.facets(ctx, store.FindingQuery{Accounts: accounts, Since: since}, facetCacheMin+1) // counted at most every 30s
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -70,6 +71,9 @@ type Server struct {
 	pages    pages
 	sessions *sessions
 	users    map[string]*User
+
+	facetMu    sync.Mutex
+	facetCache map[string]facetEntry // see facets
 }
 
 // Handler returns the server's routes.

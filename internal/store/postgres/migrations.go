@@ -231,5 +231,9 @@ var dialect = sqlstore.Dialect{
 			`CREATE INDEX findings_severity ON findings (severity, updated_at, type, account_id)`,
 			`CREATE INDEX alerts_finding ON alerts (finding_id, state)`,
 		}},
+		{Version: 9, Name: "related findings", Statements: []string{
+			`CREATE INDEX findings_account_actor ON findings (account_id, key_actor)`,
+			`CREATE INDEX findings_account_resource ON findings (account_id, key_resource)`,
+		}},
 	},
 }

@@ -258,5 +258,9 @@ var dialect = sqlstore.Dialect{
 					VALUES (new.id, new.type, new.title, new.key_actor, new.key_resource);
 			END`,
 		}},
+		{Version: 10, Name: "related findings", Statements: []string{
+			`CREATE INDEX findings_account_actor ON findings (account_id, key_actor)`,
+			`CREATE INDEX findings_account_resource ON findings (account_id, key_resource)`,
+		}},
 	},
 }

@@ -138,6 +138,8 @@ func (f *findingFilter) where(ac alertCond, scanOrder bool) (string, []any) {
 	in("account_id", q.Accounts)
 	in("type", q.Types)
 	in("region", q.Regions)
+	in("key_actor", q.Actors)
+	in("key_resource", q.Resources)
 	sev := "severity"
 	if scanOrder {
 		sev = "+severity"

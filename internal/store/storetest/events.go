@@ -174,3 +174,44 @@ func testDetectorState(t *testing.T, s store.Store) {
 		t.Fatalf("unknown detector: %v %v", none, err)
 	}
 }
+
+// Actors and Resources select findings by their exact fingerprint keys,
+// within the account scope: a key that is a substring of another's does
+// not match it.
+func testRelatedFilters(t *testing.T, s store.Store) {
+	mk := func(acct, actor, res string) finding.Finding {
+		f := newFinding(acct, "Recon:IAMUser/MaliciousIPCaller", actor+res)
+		f.Keys.Actor, f.Keys.Resource = actor, res
+		f.Seal()
+		return f
+	}
+	fs := []finding.Finding{
+		mk("111111111111", "deploy-bot-4", "bucket-a"),
+		mk("111111111111", "deploy-bot-47", "bucket-a"),
+		mk("111111111111", "deploy-bot-4", "bucket-b"),
+		mk("222222222222", "deploy-bot-4", "bucket-a"),
+	}
+	commit(t, s, &store.Batch{Findings: fs, Now: at(time.Hour)})
+	count := func(q store.FindingQuery) int {
+		t.Helper()
+		got, total, err := s.ListFindings(context.Background(), q)
+		if err != nil || total != len(got) {
+			t.Fatalf("%+v: %d/%d %v", q, len(got), total, err)
+		}
+		return total
+	}
+	for _, c := range []struct {
+		q    store.FindingQuery
+		want int
+	}{
+		{store.FindingQuery{Actors: []string{"deploy-bot-4"}}, 3},
+		{store.FindingQuery{Actors: []string{"deploy-bot-4"}, Accounts: []string{"111111111111"}}, 2},
+		{store.FindingQuery{Resources: []string{"bucket-a"}, Accounts: []string{"111111111111"}}, 2},
+		{store.FindingQuery{Actors: []string{"deploy-bot-4"}, Resources: []string{"bucket-b"}}, 1},
+		{store.FindingQuery{Actors: []string{"deploy-bot"}}, 0},
+	} {
+		if got := count(c.q); got != c.want {
+			t.Errorf("actors %v resources %v accounts %v: %d, want %d", c.q.Actors, c.q.Resources, c.q.Accounts, got, c.want)
+		}
+	}
+}
