@@ -262,5 +262,9 @@ var dialect = sqlstore.Dialect{
 			`CREATE INDEX findings_account_actor ON findings (account_id, key_actor)`,
 			`CREATE INDEX findings_account_resource ON findings (account_id, key_resource)`,
 		}},
+		{Version: 11, Name: "severity within accounts", Statements: []string{
+			// Counts of a scope's findings by severity read the index only.
+			`CREATE INDEX findings_account_severity ON findings (account_id, severity)`,
+		}},
 	},
 }
