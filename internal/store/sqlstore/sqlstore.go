@@ -469,10 +469,19 @@ func (s *Store) ListFindings(ctx context.Context, q store.FindingQuery) ([]findi
 	// Many matches: read in updated_at order until the page is full (see
 	// denseFactor). Few: start from the filters' indexes and sort.
 	cond, args := f.where(alertIn, false)
-	if q.Sort == "" || q.Sort == store.SortUpdated {
+	// An actor or resource key has its own index with the account: its
+	// matches (hundreds at most) are read from it and sorted.
+	keyed := len(q.Actors) > 0 || len(q.Resources) > 0
+	if (q.Sort == "" || q.Sort == store.SortUpdated) && !keyed {
 		if total >= denseFactor*(offset+limit) {
 			cond, args = f.where(alertExists, true)
 		}
+	}
+	if keyed && s.d.TextTime && strings.HasPrefix(order, "updated_at ") {
+		// SQLite (without table statistics) would read the account's
+		// findings in updated_at order rather than the few of the key:
+		// ordering by an expression leaves it the key's index.
+		order = "updated_at || ''" + strings.TrimPrefix(order, "updated_at")
 	}
 	rows, err := s.query(ctx, s.db, "SELECT "+findingReadCols+" FROM findings"+cond+
 		" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, offset)...)
