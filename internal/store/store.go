@@ -189,7 +189,7 @@ type FindingQuery struct {
 	// stable.
 	Sort string
 	// FacetTop is how many types and accounts FindingFacets lists (0:
-	// FacetsTop).
+	// FacetsTop; negative: none, only the severity counts).
 	FacetTop int
 	Limit    int // 0 means 100
 	Offset   int

@@ -366,7 +366,9 @@ func (s *Server) findingsPage(w http.ResponseWriter, r *http.Request, v *view) e
 	if err != nil {
 		return err
 	}
-	if d.Facets, err = s.facets(r.Context(), q, total); err != nil {
+	fq := q
+	fq.FacetTop = -1 // the page shows only the severity counts
+	if d.Facets, err = s.facets(r.Context(), fq, total); err != nil {
 		return err
 	}
 	rows, err := s.withAlerts(r.Context(), fs)

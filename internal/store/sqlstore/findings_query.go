@@ -301,7 +301,10 @@ func (s *Store) FindingFacets(ctx context.Context, q store.FindingQuery) (store.
 		return store.Facets{}, fmt.Errorf("finding facets: %w", err)
 	}
 	cols := []string{"severity", "type", "account_id"}
-	counts := make([]map[any]int, len(cols))
+	if q.FacetTop < 0 {
+		cols = cols[:1] // severity only
+	}
+	counts := make([]map[any]int, 3)
 	if f.text != "" {
 		// The trigram index's candidates are found once, not per grouping.
 		if counts, err = s.groupCountAll(ctx, f); err != nil {
@@ -325,6 +328,10 @@ func (s *Store) FindingFacets(ctx context.Context, q store.FindingQuery) (store.
 	for sev, n := range counts[0] {
 		out.Severity[finding.LabelOf(sev.(float64)).String()] += n
 		out.Total += n
+	}
+	if q.FacetTop < 0 {
+		out.Types, out.Accounts = []store.KeyCount{}, []store.KeyCount{}
+		return out, nil
 	}
 	out.Types, out.Accounts = topKeys(counts[1], q.FacetTop), topKeys(counts[2], q.FacetTop)
 	return out, nil

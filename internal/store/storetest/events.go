@@ -215,3 +215,25 @@ func testRelatedFilters(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// FacetTop < 0 counts severities only, the same as the full facets do.
+func testSeverityOnlyFacets(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var fs []finding.Finding
+	for i, sev := range []float64{2, 5, 5, 8, 9.5} {
+		fs = append(fs, newFinding("111111111111", "Recon:IAMUser/MaliciousIPCaller", fmt.Sprint("k", i), withSeverity(sev)))
+	}
+	commit(t, s, &store.Batch{Findings: fs, Now: at(time.Hour)})
+	full, err := s.FindingFacets(ctx, store.FindingQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	only, err := s.FindingFacets(ctx, store.FindingQuery{FacetTop: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(only.Severity) != fmt.Sprint(full.Severity) || only.Total != 5 || len(only.Types) != 0 || len(only.Accounts) != 0 ||
+		full.Severity["Medium"] != 2 || len(full.Types) != 1 {
+		t.Errorf("severity only %+v, full %+v", only, full)
+	}
+}

@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsBulk", testEventsBulk},
 		{"DetectorState", testDetectorState},
 		{"RelatedFilters", testRelatedFilters},
+		{"SeverityOnlyFacets", testSeverityOnlyFacets},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
