@@ -258,16 +258,35 @@ func TestNotifyLatency(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	waitFor(t, "all posts", func() bool { return len(slack.snapshot()) >= n })
+	waitFor(t, "all posts", func() bool {
+		k := 0
+		for _, p := range slack.snapshot() {
+			if p.Method == "chat.postMessage" {
+				k++
+			}
+		}
+		return k >= n
+	})
 	var lat []time.Duration
+	posted := map[int]int{}
 	for _, p := range slack.snapshot() {
 		var i int
 		if _, err := fmt.Sscanf(p.Body[strings.Index(p.Body, "user")+4:], "%03d", &i); err != nil {
 			t.Fatalf("post without a user: %s", p.Body)
 		}
+		if p.Method != "chat.postMessage" {
+			t.Logf("also %s for user%03d: %.300s", p.Method, i, p.Body)
+			continue
+		}
+		if posted[i]++; posted[i] > 1 {
+			t.Errorf("user%03d's finding posted twice: %.300s", i, p.Body)
+		}
 		lat = append(lat, p.At.Sub(stored[i]))
 	}
 	slices.Sort(lat)
+	if len(lat) < n {
+		t.Fatalf("%d findings posted of %d", len(lat), n)
+	}
 	p50, p99 := lat[n/2], lat[n*99/100]
 	t.Logf("stored → Slack request, %d findings, group wait 0: p50 %v, p99 %v, max %v", n, p50, p99, lat[n-1])
 	// A measurement, not a timed assertion (machines vary; -race slows
