@@ -181,7 +181,7 @@ func (s *Server) console(h consoleHandler) http.Handler {
 			}
 		}
 		if v.User == nil {
-			if r.Method == http.MethodGet {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
