@@ -746,13 +746,7 @@ func (a *App) PruneEvents(ctx context.Context) (int64, error) {
 
 // stateful lists the shared detectors whose state is persisted.
 func (sh *Shared) stateful() []detect.Stateful {
-	var out []detect.Stateful
-	for _, d := range []detect.Detector{sh.Baseline, sh.Sequence} {
-		if st, ok := d.(detect.Stateful); ok && d != nil {
-			out = append(out, st)
-		}
-	}
-	return out
+	return []detect.Stateful{sh.Baseline, sh.Sequence}
 }
 
 // restoreState loads the stateful detectors' persisted state, so a

@@ -154,7 +154,7 @@ func TestDemo(t *testing.T) {
 		var sequences []string
 		for _, f := range list.Findings {
 			if strings.HasPrefix(f.Type, "AttackSequence:") {
-				sequences = append(sequences, f.Type+"|"+f.Keys.Resource)
+				sequences = append(sequences, f.Type+"|"+f.AccountID)
 				continue
 			}
 			if f.Service.FeatureName == "CloudTrail" {
@@ -181,7 +181,7 @@ func TestDemo(t *testing.T) {
 		// The scenario's S3 exfiltration and its compromised instances
 		// form attack sequences.
 		slices.Sort(sequences)
-		if want := []string{"AttackSequence:EC2/CompromisedInstanceGroup|", "AttackSequence:S3/CompromisedData|"}; !slices.Equal(sequences, want) {
+		if want := []string{"AttackSequence:EC2/CompromisedInstanceGroup|111122223333", "AttackSequence:S3/CompromisedData|111122223333"}; !slices.Equal(sequences, want) {
 			t.Errorf("attack sequences %q, want %q", sequences, want)
 		}
 		if list.Total != 33 {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -156,11 +157,6 @@ func (h *sourceHealth) read() []web.SourceHealth {
 		}
 		out = append(out, *s)
 	}
-	slices.SortFunc(out, func(a, b web.SourceHealth) int {
-		if a.Source < b.Source {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(out, func(a, b web.SourceHealth) int { return strings.Compare(a.Source, b.Source) })
 	return out
 }

@@ -704,7 +704,7 @@ func (c *Config) Validate(ck Checks) error {
 			add("http.proxy_auth.trusted_proxies", "required: the proxy's addresses (CIDRs); the header is ignored from anywhere else")
 		}
 		for _, p := range pa.TrustedProxies {
-			if _, err := parsePrefixOrAddr(p); err != nil {
+			if _, err := ParsePrefixOrAddr(p); err != nil {
 				add("http.proxy_auth.trusted_proxies", "%q: %v", p, err)
 			}
 		}
@@ -750,7 +750,7 @@ func (c *Config) Validate(ck Checks) error {
 		add("detectors.baseline", "values must not be negative")
 	}
 	for i, p := range c.Detectors.Credentials.OwnPrefixes {
-		if _, err := parsePrefixOrAddr(p); err != nil {
+		if _, err := ParsePrefixOrAddr(p); err != nil {
 			add(fmt.Sprintf("detectors.credentials.own_prefixes[%d]", i), "%q: %v", p, err)
 		}
 	}
@@ -938,8 +938,8 @@ func checkAccounts(c *Config, field string, accts []string, add func(field, form
 	}
 }
 
-// parsePrefixOrAddr reads a CIDR or a single address.
-func parsePrefixOrAddr(s string) (netip.Prefix, error) {
+// ParsePrefixOrAddr reads a CIDR or a single address (as a /32 or /128).
+func ParsePrefixOrAddr(s string) (netip.Prefix, error) {
 	if p, err := netip.ParsePrefix(s); err == nil {
 		return p.Masked(), nil
 	}
@@ -949,6 +949,3 @@ func parsePrefixOrAddr(s string) (netip.Prefix, error) {
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
-
-// ParsePrefixOrAddr reads a CIDR or a single address (as a /32 or /128).
-func ParsePrefixOrAddr(s string) (netip.Prefix, error) { return parsePrefixOrAddr(s) }

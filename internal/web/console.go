@@ -655,7 +655,7 @@ func (s *Server) facets(ctx context.Context, q store.FindingQuery, total int) (s
 	if total <= facetCacheMin {
 		return s.Store.FindingFacets(ctx, q)
 	}
-	key := fmt.Sprintf("%#v", q)
+	key := facetKey(q)
 	now := time.Now()
 	s.facetMu.Lock()
 	e, ok := s.facetCache[key]
@@ -674,4 +674,15 @@ func (s *Server) facets(ctx context.Context, q store.FindingQuery, total int) (s
 	s.facetCache[key] = facetEntry{at: now, f: f}
 	s.facetMu.Unlock()
 	return f, nil
+}
+
+// facetKey names a query by value (Archived is a pointer: %v of the
+// struct would name the pointer, and never hit).
+func facetKey(q store.FindingQuery) string {
+	archived := "any"
+	if q.Archived != nil {
+		archived = strconv.FormatBool(*q.Archived)
+	}
+	q.Archived = nil
+	return fmt.Sprintf("%v|%s", q, archived)
 }

@@ -597,3 +597,17 @@ func TestAPIScopeNewEndpoints(t *testing.T) {
 		t.Errorf("a refused request stored a rule")
 	}
 }
+
+// Equal queries share a cached count, whatever pointer holds Archived.
+func TestFacetKey(t *testing.T) {
+	yes, yes2, no := true, true, false
+	a := facetKey(store.FindingQuery{Accounts: []string{acctA}, Archived: &yes})
+	if a != facetKey(store.FindingQuery{Accounts: []string{acctA}, Archived: &yes2}) {
+		t.Error("the same query under two pointers has two keys")
+	}
+	for _, other := range []store.FindingQuery{{Accounts: []string{acctA}, Archived: &no}, {Accounts: []string{acctA}}, {Accounts: []string{acctB}, Archived: &yes}} {
+		if facetKey(other) == a {
+			t.Errorf("%+v shares the key of another query", other)
+		}
+	}
+}

@@ -91,14 +91,10 @@ func parseCursor(s string) (store.EventCursor, error) {
 	ns, err1 := strconv.ParseInt(a, 10, 64)
 	id, err2 := strconv.ParseInt(b, 10, 64)
 	if !ok || err1 != nil || err2 != nil {
-		return store.EventCursor{}, errString("not a cursor from a previous page")
+		return store.EventCursor{}, errors.New("not a cursor from a previous page")
 	}
 	return store.EventCursor{Time: time.Unix(0, ns).UTC(), ID: id}, nil
 }
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
 
 // runSearch runs a search in the caller's scope.
 func (s *Server) runSearch(r *http.Request, es eventSearch, q *search.Query) ([]store.StoredEvent, error) {

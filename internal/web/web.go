@@ -301,7 +301,11 @@ func ParseFindingQuery(get func(string) []string) (store.FindingQuery, error) {
 		if err != nil {
 			return q, badRequest("band: want low, medium, high or critical, got %q", v)
 		}
-		q.MinSeverity, q.MaxSeverity = l.Min(), l.Min()+bandWidth(l)
+		// From the label's lower bound to the next label's (none above Critical).
+		q.MinSeverity = l.Min()
+		if l < finding.Critical {
+			q.MaxSeverity = (l + 1).Min()
+		}
 	}
 	if v := one("until"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
@@ -740,15 +744,4 @@ func (s *Server) getRunbook(r *http.Request) (any, error) {
 		return nil, &httpError{status: http.StatusNotFound, msg: "no runbook for " + typ}
 	}
 	return map[string]any{"type": typ, "runbookType": rb.Type, "title": rb.Title, "markdown": string(rb.Markdown), "html": string(runbook.RenderHTML(rb.Markdown))}, nil
-}
-
-// bandWidth is the width of a severity label's range.
-func bandWidth(l finding.Label) float64 {
-	switch l {
-	case finding.Low, finding.Medium:
-		return 3
-	case finding.High:
-		return 2
-	}
-	return 1.01 // Critical: up to and including 10
 }

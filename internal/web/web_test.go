@@ -833,6 +833,14 @@ func TestParseFindingQuery(t *testing.T) {
 		{name: "label critical", query: "severity=CRITICAL", want: store.FindingQuery{MinSeverity: 9.0, Limit: 100}},
 		{name: "label padded", query: "severity=" + url.QueryEscape(" high "), want: store.FindingQuery{MinSeverity: 7.0, Limit: 100}},
 		{name: "number", query: "severity=5.5", want: store.FindingQuery{MinSeverity: 5.5, Limit: 100}},
+		{name: "band low", query: "band=low", want: store.FindingQuery{MinSeverity: 1, MaxSeverity: 4, Limit: 100}},
+		{name: "band high", query: "band=High", want: store.FindingQuery{MinSeverity: 7, MaxSeverity: 9, Limit: 100}},
+		{name: "band critical has no upper bound", query: "band=critical", want: store.FindingQuery{MinSeverity: 9, Limit: 100}},
+		{name: "band unknown", query: "band=severe", err: "band: want low"},
+		{name: "text, alert states, sort, until", query: "q=bot&alert=new,none&sort=severity&until=2024-05-02T00:00:00Z",
+			want: store.FindingQuery{Text: "bot", AlertStates: []string{"new", "none"}, Sort: "severity", Until: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC), Limit: 100}},
+		{name: "unknown alert state", query: "alert=open", err: "alert: want"},
+		{name: "unknown sort", query: "sort=random", err: "sort: want one of"},
 		{name: "number 0", query: "severity=0", want: store.FindingQuery{MinSeverity: 0, Limit: 100}},
 		{name: "number 10", query: "severity=10", want: store.FindingQuery{MinSeverity: 10, Limit: 100}},
 		{name: "last severity wins", query: "severity=low&severity=critical", want: store.FindingQuery{MinSeverity: 9.0, Limit: 100}},
@@ -909,8 +917,8 @@ func showQuery(q store.FindingQuery) string {
 	if q.Archived != nil {
 		arch = fmt.Sprint(*q.Archived)
 	}
-	return fmt.Sprintf("{Accounts:%q Types:%q Regions:%q MinSeverity:%v Archived:%s Since:%v Limit:%d Offset:%d}",
-		q.Accounts, q.Types, q.Regions, q.MinSeverity, arch, q.Since, q.Limit, q.Offset)
+	q.Archived = nil // every other field, by value
+	return fmt.Sprintf("%+v Archived:%s", q, arch)
 }
 
 // --- GET /api/v1/findings/{id} and …/evidence ------------------------------
